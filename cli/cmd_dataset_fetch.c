@@ -1,0 +1,15 @@
+/* cmd_dataset_fetch.c: `skytune dataset fetch`: download cutouts for a catalog (libcurl, parallel, resumable). */
+#include "args.h"
+#include "commands.h"
+
+#include <stddef.h>
+
+int sk_cmd_dataset_fetch(int argc, char **argv)
+{
+    static const sk_opt opts[] = {{"quiet", SK_OPT_FLAG, NULL, "no progress output"}};
+    sk_args a;
+    int rc = sk_args_parse(&a, "skytune dataset fetch", "skytune dataset fetch [OPTIONS]",
+                           "Not implemented in this build yet.", opts, 1, argc, argv);
+    if (rc) return rc == SK_ARGS_HELP ? 0 : 2;
+    return sk_not_implemented("dataset fetch");
+}

@@ -1,0 +1,110 @@
+/* fileio.h: atomic file writing, whole-file reading, directories, and little-endian fields.
+ *
+ * Every file skytune writes goes through sk_atomic_*: data lands in "<path>.tmp.<pid>" in the
+ * same directory, is fsync'ed, then renamed over <path> and the directory fsync'ed, so a reader
+ * sees the old file or the complete new one, never a half. Binary formats are built field by
+ * field in an sk_buf (little-endian) and read back through an sk_reader that bounds-checks
+ * every field and names it in the error. */
+#ifndef SK_FILEIO_H
+#define SK_FILEIO_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "sk_common.h"
+
+typedef struct {
+    FILE *fp;
+    char *path;
+    char *tmp;
+} sk_atomic_file;
+
+/* Opens a temp file beside path. On success the caller must commit or abort. */
+sk_status sk_atomic_open(sk_atomic_file *af, const char *path, sk_error *err) SK_WUR;
+sk_status sk_atomic_write(sk_atomic_file *af, const void *data, size_t n, sk_error *err) SK_WUR;
+/* Flushes, fsyncs, closes and renames into place; on failure the temp file is removed. */
+sk_status sk_atomic_commit(sk_atomic_file *af, sk_error *err) SK_WUR;
+/* Closes and removes the temp file; the old file at path (if any) is untouched. */
+void sk_atomic_abort(sk_atomic_file *af);
+/* Whole-buffer convenience: write data to path atomically. */
+sk_status sk_write_file_atomic(const char *path, const void *data, size_t n, sk_error *err) SK_WUR;
+
+/* Reads a whole file into a malloc'ed buffer (NUL-terminated one past n). Files over max_bytes
+ * are refused with SK_ELIMIT. */
+sk_status sk_read_file(const char *path, uint8_t **data, size_t *n, size_t max_bytes,
+                       sk_error *err) SK_WUR;
+
+/* mkdir -p; existing directories are fine. */
+sk_status sk_mkdir_p(const char *path, sk_error *err) SK_WUR;
+int sk_file_exists(const char *path);
+int sk_dir_exists(const char *path);
+/* Joins a and b with one '/' into a new malloc'ed string. */
+char *sk_path_join(const char *a, const char *b);
+
+/* Little-endian stores/loads on raw bytes. */
+static inline void sk_le_store16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void sk_le_store32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void sk_le_store64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t sk_le_load16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t sk_le_load32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t sk_le_load64(const uint8_t *p)
+{
+    return (uint64_t)sk_le_load32(p) | (uint64_t)sk_le_load32(p + 4) << 32;
+}
+
+/* A growable byte buffer written field by field. */
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} sk_buf;
+
+void sk_buf_init(sk_buf *b);
+void sk_buf_free(sk_buf *b);
+void sk_buf_reserve(sk_buf *b, size_t extra);
+void sk_buf_put_bytes(sk_buf *b, const void *p, size_t n);
+void sk_buf_put_u8(sk_buf *b, uint8_t v);
+void sk_buf_put_u16(sk_buf *b, uint16_t v);
+void sk_buf_put_u32(sk_buf *b, uint32_t v);
+void sk_buf_put_u64(sk_buf *b, uint64_t v);
+void sk_buf_put_i32(sk_buf *b, int32_t v);
+void sk_buf_put_i64(sk_buf *b, int64_t v);
+void sk_buf_put_f32(sk_buf *b, float v);
+void sk_buf_put_f64(sk_buf *b, double v);
+/* u32 byte length, then the bytes (no NUL). */
+void sk_buf_put_str(sk_buf *b, const char *s);
+/* Floats as little-endian IEEE-754 bits, n values. */
+void sk_buf_put_f32s(sk_buf *b, const float *v, size_t n);
+
+/* A bounds-checked little-endian reader over a byte range. `what` names the file in errors. */
+typedef struct {
+    const uint8_t *p;
+    size_t len, pos;
+    const char *what;
+} sk_reader;
+
+void sk_reader_init(sk_reader *r, const void *p, size_t len, const char *what);
+size_t sk_reader_left(const sk_reader *r);
+sk_status sk_rd_bytes(sk_reader *r, void *out, size_t n, const char *field, sk_error *err) SK_WUR;
+/* Returns a pointer into the buffer instead of copying. */
+sk_status sk_rd_view(sk_reader *r, const uint8_t **out, size_t n, const char *field, sk_error *err) SK_WUR;
+sk_status sk_rd_u8(sk_reader *r, uint8_t *v, const char *field, sk_error *err) SK_WUR;
+sk_status sk_rd_u16(sk_reader *r, uint16_t *v, const char *field, sk_error *err) SK_WUR;
+sk_status sk_rd_u32(sk_reader *r, uint32_t *v, const char *field, sk_error *err) SK_WUR;
+sk_status sk_rd_u64(sk_reader *r, uint64_t *v, const char *field, sk_error *err) SK_WUR;
+sk_status sk_rd_i32(sk_reader *r, int32_t *v, const char *field, sk_error *err) SK_WUR;
+sk_status sk_rd_i64(sk_reader *r, int64_t *v, const char *field, sk_error *err) SK_WUR;
+sk_status sk_rd_f32(sk_reader *r, float *v, const char *field, sk_error *err) SK_WUR;
+sk_status sk_rd_f64(sk_reader *r, double *v, const char *field, sk_error *err) SK_WUR;
+/* Reads a u32-length string into buf (cap includes NUL); longer than cap-1 is an error. */
+sk_status sk_rd_str(sk_reader *r, char *buf, size_t cap, const char *field, sk_error *err) SK_WUR;
+sk_status sk_rd_f32s(sk_reader *r, float *v, size_t n, const char *field, sk_error *err) SK_WUR;
+
+#endif

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian packages skytune needs to build, test and report, and only those
+# that are missing. Idempotent. As root it installs; as another user it prints the command to
+# run and exits non-zero. Package names are Debian 12 (bookworm).
+set -euo pipefail
+
+PKGS=(
+  # toolchain
+  gcc make cmake pkg-config
+  # libraries (ARCHITECTURE.md)
+  libopenblas-openmp-dev libgomp1 libcurl4-openssl-dev libarchive-dev libjpeg62-turbo-dev
+  libpng-dev libcfitsio-dev libhdf5-dev libcjson-dev zlib1g-dev
+  # run time: figures, and TLS roots for the commands that reach SkyServer / Keras weight URLs
+  gnuplot-nox ca-certificates
+  # tests: CITATION.cff is checked with a YAML parser
+  python3 python3-yaml
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+  echo "install-deps: run as root:  apt-get update && $cmd" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; refresh them once when an install is needed.
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -203,7 +203,13 @@ static sk_status set_suite_key(sk_suite *s, const ctx *c, const char *k, const c
     if (!strcmp(k, "synth_size")) return parse_int(c, v, 16, 4096, &s->synth_size);
     if (!strcmp(k, "synth_seed")) return parse_u64(c, v, &s->synth_seed);
     if (!strcmp(k, "val_fraction")) return parse_double(c, v, 0.0, 0.9, &s->val_fraction);
-    if (!strcmp(k, "split_seed")) return parse_u64(c, v, &s->split_seed);
+    if (!strcmp(k, "split_seed")) {
+        /* NumPy's RandomState seed, as Keras passes it: 32 bits. */
+        long x;
+        sk_status st = parse_long(c, v, 0, 0xffffffffL, &x);
+        if (!st) s->split_seed = (uint64_t)x;
+        return st;
+    }
     if (!strcmp(k, "input_size")) return parse_int(c, v, 32, 4096, &s->input_size);
     if (!strcmp(k, "epochs")) return parse_int(c, v, 1, 100000, &s->epochs);
     if (!strcmp(k, "batch")) return parse_int(c, v, 1, 4096, &s->batch);

@@ -59,8 +59,8 @@ sk_status sk_sweep_data(const sk_suite *s, const sk_sweep_opts *o, char **path_o
     uint64_t total = (uint64_t)s->synth_galaxy + s->synth_qso + s->synth_star;
     double secs = 0;
     sk_info("rendering %llu synthetic objects at %d px into %s", (unsigned long long)total, cfg.size, path);
-    st = sk_synth_write(path, &cfg, total, mix, s->val_fraction, o->command ? o->command : "skytune bench run",
-                        !o->quiet, &secs, err);
+    st = sk_synth_write_split(path, &cfg, total, mix, s->val_fraction, (uint32_t)s->split_seed,
+                              o->command ? o->command : "skytune bench run", !o->quiet, &secs, err);
     if (st) {
         free(path);
         return st;
@@ -118,6 +118,7 @@ sk_status sk_sweep_run(const sk_suite *s, const sk_sweep_opts *o, sk_sweep_summa
     sk_progress bar;
     sk_progress_begin(&bar, s->name, (uint64_t)todo, NULL);
     int done = 0;
+    double ran_seconds = 0;
     for (int i = 0; i < n; i++) {
         if (!sk_cell_matches(&cells[i], o->only)) continue;
         char *dir = sk_sweep_cell_dir(o->out_dir, &cells[i]);
@@ -133,7 +134,16 @@ sk_status sk_sweep_run(const sk_suite *s, const sk_sweep_opts *o, sk_sweep_summa
         sk_error cerr;
         double tc = sk_now();
         sk_progress_end(&bar);
-        if (!sk_record_is_done(dir) && !o->quiet) sk_info("[%d/%d] %s", done + 1, todo, cells[i].id);
+        if (!sk_record_is_done(dir) && !o->quiet) {
+            if (sum->ran > 0) {
+                /* ETA from the cells trained in this run (skipped ones cost nothing). */
+                long eta = (long)(ran_seconds / sum->ran * (todo - done) + 0.5);
+                sk_info("[%d/%d] %s  (ETA %ld:%02ld:%02ld)", done + 1, todo, cells[i].id, eta / 3600,
+                        eta / 60 % 60, eta % 60);
+            } else {
+                sk_info("[%d/%d] %s", done + 1, todo, cells[i].id);
+            }
+        }
         sk_status cs = sk_run_cell(&cfg, &out, &cerr);
         if (cs) {
             sum->failed++;
@@ -143,6 +153,7 @@ sk_status sk_sweep_run(const sk_suite *s, const sk_sweep_opts *o, sk_sweep_summa
             sum->skipped++;
         } else {
             sum->ran++;
+            ran_seconds += sk_now() - tc;
             clear_failed(dir);
             if (!o->quiet) sk_info("%s done in %.1f s", cells[i].id, sk_now() - tc);
         }

@@ -18,7 +18,7 @@ complete() {
   local dir="$1"
   [ -s "$dir/model.json" ] || return 1
   local paths
-  paths=$(grep -o '"paths"[^]]*]' "$dir/model.json" | grep -o '"[^"]*"' | grep -v '^"paths"$' | tr -d '"') || return 1
+  paths=$(tr -d '\n\r' < "$dir/model.json" | grep -o '"paths"[^]]*]' | grep -o '"[^"]*"' | grep -v '^"paths"$' | tr -d '"') || return 1
   [ -n "$paths" ] || return 1
   local p
   for p in $paths; do

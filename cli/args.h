@@ -7,11 +7,11 @@
 
 #include <stdint.h>
 
-typedef enum { SK_OPT_FLAG, SK_OPT_VALUE } sk_opt_kind;
+typedef enum { SK_OPT_FLAG, SK_OPT_VALUE } sk_optarg_kind;
 
 typedef struct {
     const char *name;    /* without the leading "--" */
-    sk_opt_kind kind;
+    sk_optarg_kind kind;
     const char *metavar; /* for SK_OPT_VALUE, e.g. "FILE" */
     const char *help;
 } sk_opt;

@@ -1,15 +1,86 @@
-/* cmd_weights_import.c: `skytune weights import`: import Keras HDF5 or TF.js weights into a .skck checkpoint. */
+/* cmd_weights_import.c: `skytune weights import FILE --arch ARCH`: reads Keras HDF5 or TF.js
+ * weights (arch/weights_*.h), maps them onto the architecture's graph by Keras name (legacy
+ * ResNet50 names included), checks every shape, reports every missing or unused tensor, and
+ * writes a .skck checkpoint (core/checkpoint.h) whose metadata records the source and its hash.
+ * Exit 0 on success, 1 on a failed import (nothing written), 2 for usage errors. */
+#include "arch.h"
 #include "args.h"
 #include "commands.h"
+#include "log.h"
+#include "weights_import.h"
 
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 int sk_cmd_weights_import(int argc, char **argv)
 {
-    static const sk_opt opts[] = {{"quiet", SK_OPT_FLAG, NULL, "no progress output"}};
+    static const sk_opt opts[] = {
+        {"arch", SK_OPT_VALUE, "ARCH", "architecture id (skytune arch list)"},
+        {"out", SK_OPT_VALUE, "F.skck", "checkpoint to write (default ARCH_imagenet.skck, or ARCH_imagenet_top.skck)"},
+        {"size", SK_OPT_VALUE, "H", "input size recorded in the checkpoint (default: the study's size; 224 with --with-top)"},
+        {"with-top", SK_OPT_FLAG, NULL, "the file has the 1000-class ImageNet top: import it too (avg pool + predictions)"},
+        {"allow-missing", SK_OPT_FLAG, NULL, "accept graph tensors absent from the file (left at zero/one)"},
+        {"allow-unused", SK_OPT_FLAG, NULL, "accept file tensors that match no layer (e.g. a head without --with-top)"},
+        {"quiet", SK_OPT_FLAG, NULL, "no summary on stderr"},
+    };
     sk_args a;
-    int rc = sk_args_parse(&a, "skytune weights import", "skytune weights import [OPTIONS]",
-                           "Not implemented in this build yet.", opts, 1, argc, argv);
+    int rc = sk_args_parse(&a, "skytune weights import",
+                           "skytune weights import FILE --arch ARCH [--out F.skck] [--size H] [--with-top]",
+                           "FILE is a Keras HDF5 weight file (keras-applications *_notop.h5, "
+                           "model.save_weights, or a full-model .h5) or a TensorFlow.js layers model "
+                           "(its directory or model.json). Every tensor is matched by Keras layer/variable "
+                           "name and shape-checked; missing or unused tensors are named and are errors "
+                           "unless allowed. Writes a .skck checkpoint and prints its path on stdout.",
+                           opts, (int)SK_ARRAY_LEN(opts), argc, argv);
     if (rc) return rc == SK_ARGS_HELP ? 0 : 2;
-    return sk_not_implemented("weights import");
+    if (sk_args_npos(&a, 1, 1) || sk_args_require(&a, "arch")) return 2;
+    const char *file = a.pos[0];
+    const char *arch = sk_args_str(&a, "arch", NULL);
+    const sk_arch_info *ai = sk_arch_find(arch);
+    if (!ai) {
+        fprintf(stderr, "skytune weights import: unknown architecture '%s'; expected one of:", arch);
+        for (int i = 0; i < sk_arch_count(); i++) fprintf(stderr, " %s", sk_arch_get(i)->id);
+        fprintf(stderr, "\n");
+        return 2;
+    }
+    int with_top = sk_args_has(&a, "with-top");
+    long size = 0;
+    if (sk_args_long(&a, "size", with_top ? 224 : ai->study_size, ai->min_size, 4096, &size)) return 2;
+    int quiet = sk_args_has(&a, "quiet") || sk_log_quiet();
+    char defout[128];
+    snprintf(defout, sizeof defout, "%s_imagenet%s.skck", ai->id, with_top ? "_top" : "");
+    const char *out = sk_args_str(&a, "out", defout);
+
+    sk_error err;
+    sk_wimport_opts o = {ai->id, (int)size, with_top, sk_args_has(&a, "allow-missing"),
+                         sk_args_has(&a, "allow-unused")};
+    sk_wreport rep;
+    sk_status st = sk_weights_import_file(file, &o, out, &rep, &err);
+    int status = 1;
+    if (st != SK_OK) fprintf(stderr, "skytune weights import: %s\n", err.msg);
+    /* Every missing and unused tensor by name, whether or not it was allowed. */
+    for (int i = 0; i < rep.nmissing; i++)
+        sk_warn("missing from the file%s: %s", st == SK_OK ? " (kept its initial value)" : "",
+                rep.missing[i]);
+    for (int i = 0; i < rep.nunused; i++)
+        sk_warn("in the file, matches no layer%s: %s", st == SK_OK ? " (ignored)" : "",
+                rep.unused[i]);
+    if (st != SK_OK) {
+        if (st == SK_EINVAL && rep.nunused && !with_top)
+            fprintf(stderr, "skytune weights import: (a file with the ImageNet classifier needs "
+                            "--with-top, or --allow-unused to drop it)\n");
+    } else {
+        if (!quiet)
+            fprintf(stderr,
+                    "skytune weights import: %s: %d tensors (%zu floats) into %s at %ldx%ld%s, %d "
+                    "via legacy names, %d missing, %d unused; wrote %s\n",
+                    file, rep.loaded, rep.floats, ai->id, size, size,
+                    with_top ? " with the ImageNet top" : "", rep.renamed, rep.nmissing,
+                    rep.nunused, out);
+        printf("%s\n", out);
+        status = 0;
+    }
+    sk_wreport_free(&rep);
+    return status;
 }

@@ -149,6 +149,10 @@ int sk_g_dropout(sk_graph *g, const char *name, int in, float rate, int per_samp
  * moving_variance and gamma set to 1 as Keras initialises them). Call once, after the last
  * builder call. */
 void sk_graph_finalize(sk_graph *g);
+/* The same without the slabs: Keras indices, depths, tensor offsets, nparams and nstate are set,
+ * params and state stay NULL. For inspecting a model (layer and parameter counts, freeze levels)
+ * without allocating its weights. */
+void sk_graph_finalize_layout(sk_graph *g);
 
 /* ---- freezing (Keras semantics) ----
  * The last `n_trainable` layers of the Keras list are trainable, the rest frozen (the InputLayer

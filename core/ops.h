@@ -33,6 +33,13 @@ void sk_conv_dims_pad(sk_conv_dims *d, int same);
 size_t sk_conv2d_workspace(const sk_conv_dims *d);
 void sk_conv2d_forward(float *out, const float *inp, const float *kernel, const float *bias,
                        const sk_conv_dims *d, float *work);
+/* The same, one GEMM per image: each image's output bits are a function of that image alone
+ * (for a given BLAS thread count), whatever batch it is in. sk_conv2d_forward batches images
+ * into one GEMM, and OpenBLAS rounds a row differently depending on M and the row's position,
+ * so its bits depend on the batch. Use this one for frozen layers whose outputs must match a
+ * frozen-prefix cache computed with other batches. Slower on small feature maps. */
+void sk_conv2d_forward_per_image(float *out, const float *inp, const float *kernel,
+                                 const float *bias, const sk_conv_dims *d, float *work);
 /* dinp (N,H,W,C)  dkernel (KH,KW,C,OC)  dbias (OC): each may be NULL. */
 void sk_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                         const float *inp, const float *kernel, const sk_conv_dims *d, float *work);
@@ -62,7 +69,8 @@ void sk_dense_forward_ref(float *out, const float *inp, const float *kernel, con
 void sk_dense_backward_ref(float *dinp, float *dkernel, float *dbias, const float *dout,
                            const float *inp, const float *kernel, int n, int c, int oc);
 
-/* ---- normalisation (m = N*H*W rows of c channels) ---- */
+/* ---- normalisation (m = N*H*W rows of c channels) ----
+ * gamma / beta may be NULL (Keras scale=False / center=False): treated as ones / zeros. */
 
 /* BatchNormalization, training mode: batch statistics. Writes mean (C) and invstd (C) =
  * 1/sqrt(var_biased + eps) for backward, and var_biased (C). Reductions in a fixed order. */
@@ -114,7 +122,8 @@ const char *sk_act_name(sk_act a); /* Keras names: "linear", "relu", ... */
 
 /* Elementwise activation of n values (not softmax). In place allowed (out == inp). */
 void sk_act_forward(float *out, const float *inp, size_t n, sk_act act);
-/* dinp += dout * act'(.) using inp (pre-activation) and out (post-activation). */
+/* dinp += dout * act'(.) using inp (pre-activation) and out (post-activation).
+ * Only swish reads inp (NULL is fine for the others, e.g. after an in-place forward). */
 void sk_act_backward(float *dinp, const float *dout, const float *inp, const float *out, size_t n,
                      sk_act act);
 /* Softmax over rows of `cols` values; backward uses the output. */
@@ -178,8 +187,9 @@ void sk_gap_backward(float *dinp, const float *dout, int n, size_t hw, int c);
 typedef enum { SK_XENT_LOGITS = 0, SK_XENT_CLIPPED = 1 } sk_xent_mode;
 
 /* logits (N,K) pre-softmax; probs (N,K) their softmax; labels (N) class ids; weights (N) or NULL
- * (= 1). Returns the reduced loss (double accumulation in sample order). If dlogits != NULL,
- * writes (not accumulates) the gradient of the reduced loss w.r.t. the logits. */
+ * (= 1). LOGITS mode reads only logits, CLIPPED mode only probs (the other may be NULL).
+ * Returns the reduced loss (double accumulation in sample order). If dlogits != NULL, writes
+ * (not accumulates) the gradient of the reduced loss w.r.t. the logits. */
 double sk_xent_forward_backward(float *dlogits, const float *logits, const float *probs,
                                 const int32_t *labels, const float *weights, int n, int k,
                                 sk_xent_mode mode);

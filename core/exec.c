@@ -1,0 +1,448 @@
+/* exec.c: the graph executor: arena planning, running forward/backward through the op table
+ * (exec_ops.c), Keras freeze semantics, and the frozen-prefix split.
+ *
+ * Invariants: every buffer is planned in sk_exec_new (interval [t0, t1] on a timeline where
+ * forward of node i is step i, the caller's use of the output is step n, backward of node i is
+ * step 2n - i); buffers whose intervals overlap never share memory. Nothing is allocated after
+ * planning. Gradient buffers are zeroed by their first writer (the consumer that runs first in
+ * backward), so ops can accumulate. Not here: the optimizer (optim.c), the loss (loss.c), the
+ * on-disk prefix cache (fcache.c). */
+#include "exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_internal.h"
+
+typedef struct {
+    size_t size; /* floats */
+    int t0, t1;
+    size_t off;
+    int node, kind;
+} plan_buf;
+
+
+/* ---- planning ---- */
+
+typedef struct {
+    plan_buf *v;
+    int n, cap;
+} plan_list;
+
+static void plan_add(plan_list *pl, int node, int kind, size_t size, int t0, int t1)
+{
+    if (size == 0) return;
+    if (pl->n == pl->cap) {
+        pl->cap = pl->cap ? 2 * pl->cap : 64;
+        pl->v = sk_xrealloc(pl->v, (size_t)pl->cap * sizeof *pl->v);
+    }
+    plan_buf b = {size, t0, t1, 0, node, kind};
+    pl->v[pl->n++] = b;
+}
+
+static int cmp_size_desc(const void *a, const void *b)
+{
+    const plan_buf *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
+    return x->kind - y->kind;
+}
+
+static int cmp_off(const void *a, const void *b)
+{
+    const plan_buf *x = *(plan_buf *const *)a, *y = *(plan_buf *const *)b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+#define ALIGN_FLOATS 16
+
+/* Greedy first fit by decreasing size: each buffer takes the lowest offset that does not
+ * collide with an already placed buffer whose lifetime overlaps. Returns the arena size. */
+static size_t plan_offsets(plan_list *pl)
+{
+    qsort(pl->v, (size_t)pl->n, sizeof *pl->v, cmp_size_desc);
+    plan_buf **live = sk_xmalloc((size_t)(pl->n + 1) * sizeof *live);
+    size_t total = 0;
+    for (int i = 0; i < pl->n; i++) {
+        plan_buf *b = &pl->v[i];
+        int nl = 0;
+        for (int j = 0; j < i; j++) {
+            plan_buf *o = &pl->v[j];
+            if (o->t0 <= b->t1 && b->t0 <= o->t1) live[nl++] = o;
+        }
+        qsort(live, (size_t)nl, sizeof *live, cmp_off);
+        size_t need = (b->size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS, off = 0;
+        for (int j = 0; j < nl; j++) {
+            size_t oend = live[j]->off +
+                          (live[j]->size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+            if (off + need <= live[j]->off) break;
+            if (oend > off) off = oend;
+        }
+        b->off = off;
+        if (off + need > total) total = off + need;
+    }
+    free(live);
+    return total;
+}
+
+static void plan_prefix(sk_exec *ex)
+{
+    const sk_graph *g = ex->g;
+    ex->in_prefix = sk_xcalloc((size_t)g->n, 1);
+    for (int i = 0; i < g->n; i++) {
+        const sk_node *nd = &g->nodes[i];
+        int ok = !nd->needs_grad && !nd->stochastic && i != g->output;
+        for (int k = 0; k < nd->ninputs && ok; k++) ok = ex->in_prefix[nd->inputs[k]];
+        ex->in_prefix[i] = (uint8_t)ok;
+        ex->nprefix += ok;
+    }
+    ex->boundary = sk_xmalloc((size_t)g->n * sizeof(int));
+    for (int i = 0; i < g->n; i++) {
+        if (!ex->in_prefix[i]) continue;
+        int crosses = 0;
+        for (int j = i + 1; j < g->n && !crosses; j++) {
+            if (ex->in_prefix[j]) continue;
+            for (int k = 0; k < g->nodes[j].ninputs; k++)
+                if (g->nodes[j].inputs[k] == i) crosses = 1;
+        }
+        if (crosses) {
+            ex->boundary[ex->nboundary++] = i;
+            ex->boundary_floats += sk_node_numel(&g->nodes[i]);
+        }
+    }
+}
+
+static void plan_ranges(sk_exec *ex)
+{
+    const sk_graph *g = ex->g;
+    ex->ranges = sk_xmalloc(((size_t)g->n * SK_NODE_MAX_TENSORS + 1) * 2 * sizeof(size_t));
+    for (int i = 0; i < g->n; i++) {
+        const sk_node *nd = &g->nodes[i];
+        if (!nd->trainable) continue;
+        for (int t = 0; t < nd->ntensors; t++) {
+            const sk_tensor_info *ti = &nd->tensors[t];
+            if (ti->is_state) continue;
+            size_t *last = ex->nranges ? &ex->ranges[2 * (ex->nranges - 1)] : NULL;
+            if (last && last[0] + last[1] == ti->offset) {
+                last[1] += ti->size;
+            } else {
+                ex->ranges[2 * ex->nranges] = ti->offset;
+                ex->ranges[2 * ex->nranges + 1] = ti->size;
+                ex->nranges++;
+            }
+        }
+    }
+}
+
+sk_exec *sk_exec_new(sk_graph *g, int max_batch)
+{
+    SK_ASSERT(g && g->finalized && max_batch > 0);
+    SK_ASSERT_MSG((g->params || !g->nparams) && (g->state || !g->nstate),
+                  "executor needs a graph finalized with slabs (sk_graph_finalize)");
+    SK_ASSERT_MSG(g->n < (1 << 20), "dropout stream index packs the node id in 20 bits");
+    sk_exec *ex = sk_xcalloc(1, sizeof *ex);
+    ex->g = g;
+    ex->max_batch = max_batch;
+    int n = g->n, T_out = n, END = 2 * n + 1;
+#define T_B(i) (2 * n - (i))
+    ex->frozen_snapshot = sk_xmalloc((size_t)n);
+    for (int i = 0; i < n; i++) {
+        ex->frozen_snapshot[i] = (uint8_t)g->nodes[i].trainable;
+        if (g->nodes[i].needs_grad) ex->training_plan = 1;
+    }
+    plan_prefix(ex);
+    plan_ranges(ex);
+
+    ex->first_bwd_consumer = sk_xmalloc((size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++) ex->first_bwd_consumer[i] = -1;
+    int *last_fwd_use = sk_xmalloc((size_t)n * sizeof(int));
+    int *last_bwd_use = sk_xmalloc((size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++) last_fwd_use[i] = i, last_bwd_use[i] = -1;
+    for (int j = 0; j < n; j++) {
+        const sk_node *nd = &g->nodes[j];
+        for (int k = 0; k < nd->ninputs; k++) {
+            int in = nd->inputs[k];
+            SK_ASSERT(in >= 0 && in < j);
+            last_fwd_use[in] = j;
+            if (nd->needs_grad) {
+                if (T_B(j) > last_bwd_use[in]) last_bwd_use[in] = T_B(j);
+                if (j > ex->first_bwd_consumer[in]) ex->first_bwd_consumer[in] = j;
+            }
+        }
+    }
+
+    plan_list pl = {0};
+    size_t mb = (size_t)max_batch, work = 0, bnstat = 0;
+    ex->bnstat_off = sk_xcalloc((size_t)n, sizeof(size_t));
+    for (int i = 0; i < n; i++) {
+        const sk_node *nd = &g->nodes[i];
+        size_t numel = mb * sk_node_numel(nd);
+        int ng = nd->needs_grad;
+        /* activation: alive until its last reader (forward, or a backward that reads inputs) */
+        int t0 = i, t1 = last_fwd_use[i];
+        if (ng) t1 = T_B(i);
+        if (last_bwd_use[i] > t1) t1 = last_bwd_use[i];
+        if (i == g->output) t1 = END;
+        if (ex->nprefix && ex->in_prefix[i]) {
+            for (int b = 0; b < ex->nboundary; b++)
+                if (ex->boundary[b] == i) t0 = 0; /* written first by forward_suffix */
+        }
+        plan_add(&pl, i, B_ACT, numel, t0, t1);
+        if (ng) {
+            int gt0 = i == g->output ? T_out
+                                     : (ex->first_bwd_consumer[i] >= 0
+                                            ? T_B(ex->first_bwd_consumer[i]) : T_B(i));
+            plan_add(&pl, i, B_GRAD, numel, gt0, T_B(i));
+        }
+        if (sk_exec_has_act(nd)) {
+            plan_add(&pl, i, B_PRE, numel, i, i == g->output ? END : (ng ? T_B(i) : i));
+            if (ng) {
+                int dt0 = i == g->output ? T_out : T_B(i);
+                plan_add(&pl, i, B_DPRE, numel, dt0, T_B(i));
+            }
+        }
+        if (nd->op == SK_OP_SEPARABLE_CONV2D) {
+            int c = g->nodes[nd->inputs[0]].c;
+            size_t mid = mb * nd->h * nd->w * (size_t)c;
+            plan_add(&pl, i, B_MID, mid, i, ng ? T_B(i) : i);
+            if (ng) plan_add(&pl, i, B_DMID, mid, T_B(i), T_B(i));
+            sk_conv_dims pd = sk_exec_pointwise_dims(nd, max_batch, c);
+            size_t w = sk_conv2d_workspace(&pd);
+            if (w > work) work = w;
+        }
+        if (nd->op == SK_OP_CONV2D) {
+            sk_conv_dims d = sk_exec_window_dims(ex, nd, max_batch, nd->c);
+            size_t w = sk_conv2d_workspace(&d);
+            if (w > work) work = w;
+        }
+        if (nd->op == SK_OP_DROPOUT && nd->cfg.rate > 0.0f)
+            plan_add(&pl, i, B_MASK, numel, i, ng ? T_B(i) : i);
+        if (nd->op == SK_OP_BATCHNORM) {
+            ex->bnstat_off[i] = bnstat;
+            bnstat += 3 * (size_t)nd->c;
+        }
+    }
+    free(last_fwd_use);
+    free(last_bwd_use);
+
+    for (int k = 0; k < pl.n; k++) ex->naive_floats += pl.v[k].size;
+    ex->arena_floats = plan_offsets(&pl);
+    size_t work_al = (work + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+    size_t bn_al = (bnstat + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+    size_t total = ex->arena_floats + work_al + bn_al;
+    ex->naive_floats += work_al + bn_al;
+    ex->arena = sk_xmalloc_aligned((total ? total : 1) * sizeof(float));
+    memset(ex->arena, 0, total * sizeof(float));
+    for (int k = 0; k < B_KINDS; k++) ex->buf[k] = sk_xcalloc((size_t)n, sizeof(float *));
+    for (int k = 0; k < pl.n; k++) ex->buf[pl.v[k].kind][pl.v[k].node] = ex->arena + pl.v[k].off;
+    ex->work = ex->arena + ex->arena_floats;
+    ex->work_floats = work;
+    ex->bnstat = ex->work + work_al;
+    ex->arena_floats = total;
+    ex->plan = pl.v;
+    ex->nplan = pl.n;
+#undef T_B
+
+    ex->grads = sk_xmalloc_aligned((g->nparams ? g->nparams : 1) * sizeof(float));
+    memset(ex->grads, 0, g->nparams * sizeof(float));
+    ex->bwd_ran = sk_xcalloc((size_t)n, 1);
+    return ex;
+}
+
+void sk_exec_free(sk_exec *ex)
+{
+    if (!ex) return;
+    free(ex->plan);
+    for (int k = 0; k < B_KINDS; k++) free(ex->buf[k]);
+    free(ex->arena);
+    free(ex->bnstat_off);
+    free(ex->grads);
+    free(ex->frozen_snapshot);
+    free(ex->in_prefix);
+    free(ex->boundary);
+    free(ex->first_bwd_consumer);
+    free(ex->bwd_ran);
+    free(ex->ranges);
+    free(ex);
+}
+
+int sk_exec_plan_check(const sk_exec *ex)
+{
+    const plan_buf *v = ex->plan;
+    int bad = 0;
+    for (int i = 0; i < ex->nplan; i++) {
+        if (v[i].off + v[i].size > ex->arena_floats || v[i].t0 > v[i].t1) bad++;
+        for (int j = i + 1; j < ex->nplan; j++) {
+            int live = v[i].t0 <= v[j].t1 && v[j].t0 <= v[i].t1;
+            int mem = v[i].off < v[j].off + v[j].size && v[j].off < v[i].off + v[i].size;
+            bad += live && mem;
+        }
+    }
+    return bad;
+}
+
+void sk_exec_set_prefix_batched(sk_exec *ex, int batched) { ex->prefix_batched = batched != 0; }
+
+sk_graph *sk_exec_graph(const sk_exec *ex) { return ex->g; }
+int sk_exec_max_batch(const sk_exec *ex) { return ex->max_batch; }
+size_t sk_exec_arena_bytes(const sk_exec *ex) { return ex->arena_floats * sizeof(float); }
+size_t sk_exec_arena_naive_bytes(const sk_exec *ex) { return ex->naive_floats * sizeof(float); }
+
+/* ---- running ---- */
+
+static void check_freeze(const sk_exec *ex)
+{
+    for (int i = 0; i < ex->g->n; i++)
+        SK_ASSERT_MSG(ex->frozen_snapshot[i] == (uint8_t)ex->g->nodes[i].trainable,
+                      "graph re-frozen after sk_exec_new: plan a new executor");
+}
+
+static void begin(sk_exec *ex, int n, int training, uint64_t seed, uint64_t step)
+{
+    SK_ASSERT(n > 0 && n <= ex->max_batch);
+    check_freeze(ex);
+    ex->n = n;
+    ex->training = training ? 1 : 0;
+    ex->seed = seed;
+    ex->step = step;
+}
+
+static void load_input(sk_exec *ex, const float *input, int n)
+{
+    const sk_graph *g = ex->g;
+    for (int i = 0; i < g->n; i++)
+        if (g->nodes[i].op == SK_OP_INPUT)
+            memcpy(ex->buf[B_ACT][i], input, (size_t)n * sk_node_numel(&g->nodes[i]) * 4);
+}
+
+/* Runs node i: prefix nodes one sample at a time (see exec.h, Determinism). */
+static void run_node(sk_exec *ex, int i, int n)
+{
+    sk_exec_fwd_fn f = sk_exec_ops[ex->g->nodes[i].op].fwd;
+    if (ex->in_prefix[i] && !ex->prefix_batched) {
+        for (int s = 0; s < n; s++) f(ex, i, 1, s);
+    } else {
+        f(ex, i, n, 0);
+    }
+}
+
+void sk_exec_forward(sk_exec *ex, const float *input, int n, int training, uint64_t seed,
+                     uint64_t step)
+{
+    begin(ex, n, training, seed, step);
+    load_input(ex, input, n);
+    for (int i = 0; i < ex->g->n; i++) run_node(ex, i, n);
+    ex->fwd_fresh = 1;
+}
+
+void sk_exec_forward_prefix(sk_exec *ex, const float *input, int n, float *boundary)
+{
+    begin(ex, n, 0, 0, 0);
+    ex->fwd_fresh = 0;
+    load_input(ex, input, n);
+    for (int i = 0; i < ex->g->n; i++)
+        if (ex->in_prefix[i]) run_node(ex, i, n);
+    for (int s = 0; s < n; s++) {
+        float *dst = boundary + (size_t)s * ex->boundary_floats;
+        for (int b = 0; b < ex->nboundary; b++) {
+            size_t numel = sk_node_numel(sk_exec_node(ex, ex->boundary[b]));
+            memcpy(dst, ex->buf[B_ACT][ex->boundary[b]] + (size_t)s * numel, numel * 4);
+            dst += numel;
+        }
+    }
+}
+
+void sk_exec_forward_suffix(sk_exec *ex, const float *boundary, int n, int training,
+                            uint64_t seed, uint64_t step)
+{
+    begin(ex, n, training, seed, step);
+    for (int s = 0; s < n; s++) {
+        const float *src = boundary + (size_t)s * ex->boundary_floats;
+        for (int b = 0; b < ex->nboundary; b++) {
+            size_t numel = sk_node_numel(sk_exec_node(ex, ex->boundary[b]));
+            memcpy(ex->buf[B_ACT][ex->boundary[b]] + (size_t)s * numel, src, numel * 4);
+            src += numel;
+        }
+    }
+    for (int i = 0; i < ex->g->n; i++)
+        if (!ex->in_prefix[i]) run_node(ex, i, n);
+    ex->fwd_fresh = 1;
+}
+
+const float *sk_exec_output(const sk_exec *ex) { return ex->buf[B_ACT][ex->g->output]; }
+size_t sk_exec_output_size(const sk_exec *ex)
+{
+    return sk_node_numel(sk_exec_node(ex, ex->g->output));
+}
+
+const float *sk_exec_logits(const sk_exec *ex)
+{
+    const sk_node *nd = sk_exec_node(ex, ex->g->output);
+    if (sk_exec_has_act(nd) && nd->cfg.act == SK_ACT_SOFTMAX) return ex->buf[B_PRE][ex->g->output];
+    if (nd->op == SK_OP_ACTIVATION && nd->cfg.act == SK_ACT_SOFTMAX)
+        return ex->buf[B_ACT][nd->inputs[0]];
+    return NULL;
+}
+
+void sk_exec_backward(sk_exec *ex, const float *dout, int wrt_logits)
+{
+    sk_graph *g = ex->g;
+    check_freeze(ex);
+    SK_ASSERT_MSG(ex->fwd_fresh, "one backward per full or suffix forward");
+    ex->fwd_fresh = 0;
+    for (int r = 0; r < ex->nranges; r++) /* frozen ranges are never written: stay zero */
+        memset(ex->grads + ex->ranges[2 * r], 0, ex->ranges[2 * r + 1] * sizeof(float));
+    memset(ex->bwd_ran, 0, (size_t)g->n);
+    ex->bwd_count = 0;
+    int out = g->output;
+    const sk_node *on = sk_exec_node(ex, out);
+    if (!on->needs_grad) return; /* everything frozen */
+    size_t cnt = (size_t)ex->n * sk_node_numel(on);
+    ex->skip_softmax = 0;
+    if (wrt_logits) {
+        SK_ASSERT_MSG(sk_exec_logits(ex) != NULL, "wrt_logits needs a softmax output");
+        ex->skip_softmax = 1;
+        if (sk_exec_has_act(on)) {
+            memcpy(ex->buf[B_DPRE][out], dout, cnt * sizeof(float));
+            memset(ex->buf[B_GRAD][out], 0, cnt * sizeof(float));
+        } else {
+            memcpy(ex->buf[B_GRAD][out], dout, cnt * sizeof(float));
+        }
+    } else {
+        memcpy(ex->buf[B_GRAD][out], dout, cnt * sizeof(float));
+    }
+    for (int i = g->n - 1; i >= 0; i--) {
+        const sk_node *nd = sk_exec_node(ex, i);
+        if (!nd->needs_grad || nd->op == SK_OP_INPUT) continue;
+        for (int k = 0; k < nd->ninputs; k++) {
+            int in = nd->inputs[k];
+            if (!sk_exec_node(ex, in)->needs_grad || ex->first_bwd_consumer[in] != i) continue;
+            int seen = 0;
+            for (int k2 = 0; k2 < k; k2++) seen |= nd->inputs[k2] == in;
+            if (!seen)
+                memset(ex->buf[B_GRAD][in], 0,
+                       (size_t)ex->n * sk_node_numel(sk_exec_node(ex, in)) * sizeof(float));
+        }
+        sk_exec_ops[nd->op].bwd(ex, i);
+        ex->bwd_ran[i] = 1;
+        ex->bwd_count++;
+    }
+    ex->skip_softmax = 0;
+}
+
+const float *sk_exec_grads(const sk_exec *ex) { return ex->grads; }
+int sk_exec_backward_nodes_run(const sk_exec *ex) { return ex->bwd_count; }
+const uint8_t *sk_exec_backward_ran(const sk_exec *ex) { return ex->bwd_ran; }
+int sk_exec_prefix_nodes(const sk_exec *ex) { return ex->nprefix; }
+size_t sk_exec_boundary_floats(const sk_exec *ex) { return ex->boundary_floats; }
+int sk_exec_in_prefix(const sk_exec *ex, int id)
+{
+    SK_ASSERT(id >= 0 && id < ex->g->n);
+    return ex->in_prefix[id];
+}
+
+int sk_exec_trainable_ranges(const sk_exec *ex, const size_t **ranges)
+{
+    *ranges = ex->ranges;
+    return ex->nranges;
+}

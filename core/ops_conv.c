@@ -1,0 +1,507 @@
+/* ops_conv.c: Conv2D, DepthwiseConv2D and Dense, forward and backward, with naive twins.
+ *
+ * NHWC activations, HWIO kernels (Keras storage), so a convolution is
+ *   out(n*OH*OW, OC) = col(n*OH*OW, KH*KW*C) * kernel(KH*KW*C, OC)
+ * where col is the im2col matrix. 1x1/stride-1/unpadded convolutions and Dense skip im2col.
+ * Images are processed in chunks whose im2col matrix fits SK_CONV_WORK_CAP floats, so the GEMM
+ * is large for small feature maps and the workspace stays bounded for big ones; the per-image
+ * forward runs one GEMM per image instead, so an image's bits do not depend on its batch.
+ * Invariants: backward accumulates (+=); every reduction not done by the BLAS runs in a fixed
+ * order (col2im is a gather over input pixels, depthwise dkernel is reduced per channel block),
+ * so these kernels give the same bits for any thread count. sk_sgemm is never called inside an
+ * OpenMP region. BLAS-backed results (conv, dense) are deterministic for a fixed thread count
+ * but differ between OpenBLAS thread counts (measured: every sgemm shape tried).
+ * Not here: SeparableConv2D (the graph composes depthwise + 1x1), activations. */
+#include "ops.h"
+#include "ops_internal.h"
+#include "gemm.h"
+#include "sk_common.h"
+
+#include <string.h>
+
+/* Upper bound on the im2col chunk (floats, 16 MiB); one image is always allowed. */
+#define SK_CONV_WORK_CAP ((size_t)1 << 22)
+
+void sk_conv_dims_pad(sk_conv_dims *d, int same)
+{
+    SK_ASSERT(d->h > 0 && d->w > 0 && d->kh > 0 && d->kw > 0 && d->sh > 0 && d->sw > 0);
+    if (same) {
+        d->oh = (d->h + d->sh - 1) / d->sh;
+        d->ow = (d->w + d->sw - 1) / d->sw;
+        int th = (d->oh - 1) * d->sh + d->kh - d->h;
+        int tw = (d->ow - 1) * d->sw + d->kw - d->w;
+        d->pt = th > 0 ? th / 2 : 0;
+        d->pl = tw > 0 ? tw / 2 : 0;
+    } else {
+        SK_ASSERT_MSG(d->h >= d->kh && d->w >= d->kw, "valid padding: window larger than input");
+        d->oh = (d->h - d->kh) / d->sh + 1;
+        d->ow = (d->w - d->kw) / d->sw + 1;
+        d->pt = 0;
+        d->pl = 0;
+    }
+}
+
+static void check_dims(const sk_conv_dims *d)
+{
+    SK_ASSERT(d->n > 0 && d->h > 0 && d->w > 0 && d->c > 0);
+    SK_ASSERT(d->oh > 0 && d->ow > 0 && d->oc > 0);
+    SK_ASSERT(d->kh > 0 && d->kw > 0 && d->sh > 0 && d->sw > 0);
+    SK_ASSERT(d->pt >= 0 && d->pl >= 0 && d->pt < d->kh && d->pl < d->kw);
+}
+
+static int is_direct_1x1(const sk_conv_dims *d)
+{
+    return d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 && d->pl == 0 &&
+           d->oh == d->h && d->ow == d->w;
+}
+
+/* Images per im2col chunk. */
+static int conv_chunk(const sk_conv_dims *d)
+{
+    size_t per = (size_t)d->oh * d->ow * d->kh * d->kw * d->c;
+    size_t nb = SK_CONV_WORK_CAP / per;
+    if (nb < 1) nb = 1;
+    if (nb > (size_t)d->n) nb = (size_t)d->n;
+    return (int)nb;
+}
+
+size_t sk_conv2d_workspace(const sk_conv_dims *d)
+{
+    check_dims(d);
+    if (is_direct_1x1(d)) return 0;
+    return (size_t)conv_chunk(d) * d->oh * d->ow * d->kh * d->kw * d->c;
+}
+
+/* col (nb*OH*OW, KH*KW*C) from images n0..n0+nb of inp (zeros where the window is padding). */
+static void im2col(float *col, const float *inp, const sk_conv_dims *d, int n0, int nb)
+{
+    const int C = d->c, KW = d->kw, OW = d->ow, OH = d->oh;
+    const size_t K = (size_t)d->kh * KW * C;
+    const int rows = nb * OH;
+    SK_OMP_FOR_IF((size_t)rows * OW * K >= SK_OMP_MIN_WORK)
+    for (int r = 0; r < rows; r++) {
+        int img = r / OH, oh = r % OH;
+        const float *ib = inp + (size_t)(n0 + img) * d->h * d->w * C;
+        for (int ow = 0; ow < OW; ow++) {
+            float *dst = col + ((size_t)r * OW + ow) * K;
+            for (int ki = 0; ki < d->kh; ki++) {
+                int ih = oh * d->sh - d->pt + ki;
+                float *drow = dst + (size_t)ki * KW * C;
+                if (ih < 0 || ih >= d->h) {
+                    memset(drow, 0, sizeof(float) * KW * C);
+                    continue;
+                }
+                int iw0 = ow * d->sw - d->pl;
+                if (iw0 >= 0 && iw0 + KW <= d->w) {
+                    memcpy(drow, ib + ((size_t)ih * d->w + iw0) * C, sizeof(float) * KW * C);
+                    continue;
+                }
+                for (int kj = 0; kj < KW; kj++) {
+                    int iw = iw0 + kj;
+                    if (iw < 0 || iw >= d->w)
+                        memset(drow + (size_t)kj * C, 0, sizeof(float) * C);
+                    else
+                        memcpy(drow + (size_t)kj * C, ib + ((size_t)ih * d->w + iw) * C,
+                               sizeof(float) * C);
+                }
+            }
+        }
+    }
+}
+
+/* dinp(images n0..) += col2im(dcol): a gather over input pixels, so each thread writes its own
+ * rows and every pixel sums its contributions in (ki, kj) order. */
+static void col2im_acc(float *dinp, const float *dcol, const sk_conv_dims *d, int n0, int nb)
+{
+    const int C = d->c, KW = d->kw, OW = d->ow, OH = d->oh;
+    const size_t K = (size_t)d->kh * KW * C;
+    const int rows = nb * d->h;
+    SK_OMP_FOR_IF((size_t)rows * d->w * K >= SK_OMP_MIN_WORK)
+    for (int r = 0; r < rows; r++) {
+        int img = r / d->h, ih = r % d->h;
+        float *drow = dinp + ((size_t)(n0 + img) * d->h + ih) * d->w * C;
+        const float *cb = dcol + (size_t)img * OH * OW * K;
+        for (int ki = 0; ki < d->kh; ki++) {
+            int t = ih + d->pt - ki;
+            if (t < 0 || t % d->sh) continue;
+            int oh = t / d->sh;
+            if (oh >= OH) continue;
+            for (int iw = 0; iw < d->w; iw++) {
+                float *dp = drow + (size_t)iw * C;
+                for (int kj = 0; kj < KW; kj++) {
+                    int u = iw + d->pl - kj;
+                    if (u < 0 || u % d->sw) continue;
+                    int ow = u / d->sw;
+                    if (ow >= OW) continue;
+                    const float *s = cb + ((size_t)oh * OW + ow) * K + ((size_t)ki * KW + kj) * C;
+                    for (int c = 0; c < C; c++) dp[c] += s[c];
+                }
+            }
+        }
+    }
+}
+
+static void add_bias_rows(float *out, const float *bias, size_t rows, int oc)
+{
+    if (!bias) return;
+    SK_OMP_FOR_IF(rows * (size_t)oc >= SK_OMP_MIN_WORK)
+    for (size_t r = 0; r < rows; r++) {
+        float *o = out + r * oc;
+        for (int j = 0; j < oc; j++) o[j] += bias[j];
+    }
+}
+
+/* per_image: one GEMM per image, so an image's output bits do not depend on the batch it is in
+ * (OpenBLAS rounds a row differently depending on M and the row's position). */
+static void conv_forward(float *out, const float *inp, const float *kernel, const float *bias,
+                         const sk_conv_dims *d, float *work, int per_image)
+{
+    check_dims(d);
+    const int OC = d->oc;
+    const size_t ohw = (size_t)d->oh * d->ow;
+    if (is_direct_1x1(d)) {
+        if (per_image)
+            for (int i = 0; i < d->n; i++)
+                sk_sgemm(0, 0, (int)ohw, OC, d->c, 1.0f, inp + (size_t)i * ohw * d->c, d->c,
+                         kernel, OC, 0.0f, out + (size_t)i * ohw * OC, OC);
+        else
+            sk_sgemm(0, 0, (int)(d->n * ohw), OC, d->c, 1.0f, inp, d->c, kernel, OC, 0.0f, out,
+                     OC);
+    } else {
+        SK_ASSERT(work != NULL);
+        const int K = d->kh * d->kw * d->c;
+        const int chunk = conv_chunk(d);
+        for (int n0 = 0; n0 < d->n; n0 += chunk) {
+            int nb = d->n - n0 < chunk ? d->n - n0 : chunk;
+            im2col(work, inp, d, n0, nb);
+            if (per_image)
+                for (int i = 0; i < nb; i++)
+                    sk_sgemm(0, 0, (int)ohw, OC, K, 1.0f, work + (size_t)i * ohw * K, K, kernel,
+                             OC, 0.0f, out + (size_t)(n0 + i) * ohw * OC, OC);
+            else
+                sk_sgemm(0, 0, (int)(nb * ohw), OC, K, 1.0f, work, K, kernel, OC, 0.0f,
+                         out + (size_t)n0 * ohw * OC, OC);
+        }
+    }
+    add_bias_rows(out, bias, (size_t)d->n * ohw, OC);
+}
+
+void sk_conv2d_forward(float *out, const float *inp, const float *kernel, const float *bias,
+                       const sk_conv_dims *d, float *work)
+{
+    conv_forward(out, inp, kernel, bias, d, work, 0);
+}
+
+void sk_conv2d_forward_per_image(float *out, const float *inp, const float *kernel,
+                                 const float *bias, const sk_conv_dims *d, float *work)
+{
+    conv_forward(out, inp, kernel, bias, d, work, 1);
+}
+
+void sk_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
+                        const float *inp, const float *kernel, const sk_conv_dims *d, float *work)
+{
+    check_dims(d);
+    const int OC = d->oc, C = d->c;
+    const size_t ohw = (size_t)d->oh * d->ow;
+    if (dbias) sk_ops_colsum_acc(dbias, dout, (size_t)d->n * ohw, OC);
+    if (!dinp && !dkernel) return;
+    if (is_direct_1x1(d)) {
+        const int M = (int)(d->n * ohw);
+        if (dkernel) sk_sgemm(1, 0, C, OC, M, 1.0f, inp, C, dout, OC, 1.0f, dkernel, OC);
+        if (dinp) sk_sgemm(0, 1, M, C, OC, 1.0f, dout, OC, kernel, OC, 1.0f, dinp, C);
+        return;
+    }
+    SK_ASSERT(work != NULL);
+    const int K = d->kh * d->kw * C;
+    const int chunk = conv_chunk(d);
+    for (int n0 = 0; n0 < d->n; n0 += chunk) {
+        int nb = d->n - n0 < chunk ? d->n - n0 : chunk;
+        const int M = (int)(nb * ohw);
+        const float *dob = dout + (size_t)n0 * ohw * OC;
+        if (dkernel) {
+            im2col(work, inp, d, n0, nb);
+            sk_sgemm(1, 0, K, OC, M, 1.0f, work, K, dob, OC, 1.0f, dkernel, OC);
+        }
+        if (dinp) {
+            sk_sgemm(0, 1, M, K, OC, 1.0f, dob, OC, kernel, OC, 0.0f, work, K);
+            col2im_acc(dinp, work, d, n0, nb);
+        }
+    }
+}
+
+void sk_conv2d_forward_ref(float *out, const float *inp, const float *kernel, const float *bias,
+                           const sk_conv_dims *d)
+{
+    check_dims(d);
+    for (int n = 0; n < d->n; n++)
+        for (int oh = 0; oh < d->oh; oh++)
+            for (int ow = 0; ow < d->ow; ow++)
+                for (int o = 0; o < d->oc; o++) {
+                    double acc = bias ? bias[o] : 0.0;
+                    for (int ki = 0; ki < d->kh; ki++)
+                        for (int kj = 0; kj < d->kw; kj++) {
+                            int ih = oh * d->sh - d->pt + ki, iw = ow * d->sw - d->pl + kj;
+                            if (ih < 0 || ih >= d->h || iw < 0 || iw >= d->w) continue;
+                            for (int c = 0; c < d->c; c++)
+                                acc += (double)
+                                           inp[(((size_t)n * d->h + ih) * d->w + iw) * d->c + c] *
+                                       kernel[(((size_t)ki * d->kw + kj) * d->c + c) * d->oc + o];
+                        }
+                    out[(((size_t)n * d->oh + oh) * d->ow + ow) * d->oc + o] = (float)acc;
+                }
+}
+
+void sk_conv2d_backward_ref(float *dinp, float *dkernel, float *dbias, const float *dout,
+                            const float *inp, const float *kernel, const sk_conv_dims *d)
+{
+    check_dims(d);
+    for (int n = 0; n < d->n; n++)
+        for (int oh = 0; oh < d->oh; oh++)
+            for (int ow = 0; ow < d->ow; ow++)
+                for (int o = 0; o < d->oc; o++) {
+                    float g = dout[(((size_t)n * d->oh + oh) * d->ow + ow) * d->oc + o];
+                    if (dbias) dbias[o] += g;
+                    for (int ki = 0; ki < d->kh; ki++)
+                        for (int kj = 0; kj < d->kw; kj++) {
+                            int ih = oh * d->sh - d->pt + ki, iw = ow * d->sw - d->pl + kj;
+                            if (ih < 0 || ih >= d->h || iw < 0 || iw >= d->w) continue;
+                            for (int c = 0; c < d->c; c++) {
+                                size_t ii = (((size_t)n * d->h + ih) * d->w + iw) * d->c + c;
+                                size_t kk = (((size_t)ki * d->kw + kj) * d->c + c) * d->oc + o;
+                                if (dinp) dinp[ii] += g * kernel[kk];
+                                if (dkernel) dkernel[kk] += g * inp[ii];
+                            }
+                        }
+                }
+}
+
+/* ---- depthwise ---- */
+
+/* Channel block held in registers across the taps of one output pixel. */
+#define DW_VB 16
+
+void sk_dwconv2d_forward(float *out, const float *inp, const float *kernel, const float *bias,
+                         const sk_conv_dims *d)
+{
+    check_dims(d);
+    SK_ASSERT(d->oc == d->c);
+    const int C = d->c;
+    const int rows = d->n * d->oh;
+    SK_OMP_FOR_IF((size_t)rows * d->ow * C * d->kh * d->kw >= SK_OMP_MIN_WORK)
+    for (int r = 0; r < rows; r++) {
+        int n = r / d->oh, oh = r % d->oh;
+        const float *ib = inp + (size_t)n * d->h * d->w * C;
+        int ki0 = d->pt - oh * d->sh, ki1 = d->h + d->pt - oh * d->sh;
+        if (ki0 < 0) ki0 = 0;
+        if (ki1 > d->kh) ki1 = d->kh;
+        for (int ow = 0; ow < d->ow; ow++) {
+            float *o = out + ((size_t)r * d->ow + ow) * C;
+            int kj0 = d->pl - ow * d->sw, kj1 = d->w + d->pl - ow * d->sw;
+            if (kj0 < 0) kj0 = 0;
+            if (kj1 > d->kw) kj1 = d->kw;
+            int c0 = 0;
+            /* same per-channel summation order as the tail loop: bias, then taps row-major */
+            for (; c0 + DW_VB <= C; c0 += DW_VB) {
+                float acc[DW_VB];
+                for (int j = 0; j < DW_VB; j++) acc[j] = bias ? bias[c0 + j] : 0.0f;
+                for (int ki = ki0; ki < ki1; ki++) {
+                    int ih = oh * d->sh - d->pt + ki;
+                    for (int kj = kj0; kj < kj1; kj++) {
+                        int iw = ow * d->sw - d->pl + kj;
+                        const float *ip = ib + ((size_t)ih * d->w + iw) * C + c0;
+                        const float *kp = kernel + ((size_t)ki * d->kw + kj) * C + c0;
+                        for (int j = 0; j < DW_VB; j++) acc[j] += ip[j] * kp[j];
+                    }
+                }
+                for (int j = 0; j < DW_VB; j++) o[c0 + j] = acc[j];
+            }
+            if (c0 == C) continue;
+            for (int c = c0; c < C; c++) o[c] = bias ? bias[c] : 0.0f;
+            for (int ki = ki0; ki < ki1; ki++) {
+                int ih = oh * d->sh - d->pt + ki;
+                for (int kj = kj0; kj < kj1; kj++) {
+                    int iw = ow * d->sw - d->pl + kj;
+                    const float *ip = ib + ((size_t)ih * d->w + iw) * C;
+                    const float *kp = kernel + ((size_t)ki * d->kw + kj) * C;
+                    for (int c = c0; c < C; c++) o[c] += ip[c] * kp[c];
+                }
+            }
+        }
+    }
+}
+
+void sk_dwconv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
+                          const float *inp, const float *kernel, const sk_conv_dims *d)
+{
+    check_dims(d);
+    SK_ASSERT(d->oc == d->c);
+    const int C = d->c, KHW = d->kh * d->kw;
+    if (dbias) sk_ops_colsum_acc(dbias, dout, (size_t)d->n * d->oh * d->ow, C);
+    if (dinp) {
+        /* gather over input pixels: disjoint rows per thread, fixed (ki, kj) order */
+        const int rows = d->n * d->h;
+        SK_OMP_FOR_IF((size_t)rows * d->w * C * KHW >= SK_OMP_MIN_WORK)
+        for (int r = 0; r < rows; r++) {
+            int n = r / d->h, ih = r % d->h;
+            const float *db = dout + (size_t)n * d->oh * d->ow * C;
+            for (int ki = 0; ki < d->kh; ki++) {
+                int t = ih + d->pt - ki;
+                if (t < 0 || t % d->sh) continue;
+                int oh = t / d->sh;
+                if (oh >= d->oh) continue;
+                for (int iw = 0; iw < d->w; iw++) {
+                    float *dp = dinp + ((size_t)r * d->w + iw) * C;
+                    for (int kj = 0; kj < d->kw; kj++) {
+                        int u = iw + d->pl - kj;
+                        if (u < 0 || u % d->sw) continue;
+                        int ow = u / d->sw;
+                        if (ow >= d->ow) continue;
+                        const float *g = db + ((size_t)oh * d->ow + ow) * C;
+                        const float *kp = kernel + ((size_t)ki * d->kw + kj) * C;
+                        for (int c = 0; c < C; c++) dp[c] += g[c] * kp[c];
+                    }
+                }
+            }
+        }
+    }
+    if (dkernel) {
+        /* one thread per channel block; per tap, each output row is summed over ow in float
+         * and folded into a double in (n, oh) order: the same bits for any thread count */
+        SK_ASSERT_MSG(KHW <= 49, "depthwise kernel larger than 7x7");
+        const int nblk = (C + SK_OPS_CBLOCK - 1) / SK_OPS_CBLOCK;
+        SK_OMP_FOR_IF((size_t)d->n * d->oh * d->ow * C * KHW >= SK_OMP_MIN_WORK)
+        for (int b = 0; b < nblk; b++) {
+            const int c0 = b * SK_OPS_CBLOCK;
+            const int cn = C - c0 < SK_OPS_CBLOCK ? C - c0 : SK_OPS_CBLOCK;
+            double acc[49 * SK_OPS_CBLOCK];
+            memset(acc, 0, sizeof acc);
+            for (int n = 0; n < d->n; n++) {
+                const float *ib = inp + (size_t)n * d->h * d->w * C + c0;
+                for (int oh = 0; oh < d->oh; oh++) {
+                    const float *gr = dout + ((size_t)n * d->oh + oh) * d->ow * C + c0;
+                    for (int ki = 0; ki < d->kh; ki++) {
+                        int ih = oh * d->sh - d->pt + ki;
+                        if (ih < 0 || ih >= d->h) continue;
+                        const float *ir = ib + (size_t)ih * d->w * C;
+                        for (int kj = 0; kj < d->kw; kj++) {
+                            /* ow with 0 <= ow*sw - pl + kj < w */
+                            int lo = d->pl - kj, hi = d->w - 1 + d->pl - kj;
+                            int ow0 = lo <= 0 ? 0 : (lo + d->sw - 1) / d->sw;
+                            int ow1 = hi < 0 ? 0 : hi / d->sw + 1;
+                            if (ow1 > d->ow) ow1 = d->ow;
+                            double *ak = acc + (ki * d->kw + kj) * SK_OPS_CBLOCK;
+                            float s[SK_OPS_CBLOCK] = {0};
+                            if (cn == SK_OPS_CBLOCK) {
+                                for (int ow = ow0; ow < ow1; ow++) {
+                                    const float *g = gr + (size_t)ow * C;
+                                    const float *ip = ir + (size_t)(ow * d->sw - d->pl + kj) * C;
+                                    for (int j = 0; j < SK_OPS_CBLOCK; j++) s[j] += g[j] * ip[j];
+                                }
+                            } else {
+                                for (int ow = ow0; ow < ow1; ow++) {
+                                    const float *g = gr + (size_t)ow * C;
+                                    const float *ip = ir + (size_t)(ow * d->sw - d->pl + kj) * C;
+                                    for (int j = 0; j < cn; j++) s[j] += g[j] * ip[j];
+                                }
+                            }
+                            for (int j = 0; j < cn; j++) ak[j] += s[j];
+                        }
+                    }
+                }
+            }
+            for (int k = 0; k < KHW; k++)
+                for (int c = 0; c < cn; c++)
+                    dkernel[(size_t)k * C + c0 + c] += (float)acc[k * SK_OPS_CBLOCK + c];
+        }
+    }
+}
+
+void sk_dwconv2d_forward_ref(float *out, const float *inp, const float *kernel,
+                             const float *bias, const sk_conv_dims *d)
+{
+    check_dims(d);
+    const int C = d->c;
+    for (int n = 0; n < d->n; n++)
+        for (int oh = 0; oh < d->oh; oh++)
+            for (int ow = 0; ow < d->ow; ow++)
+                for (int c = 0; c < C; c++) {
+                    double acc = bias ? bias[c] : 0.0;
+                    for (int ki = 0; ki < d->kh; ki++)
+                        for (int kj = 0; kj < d->kw; kj++) {
+                            int ih = oh * d->sh - d->pt + ki, iw = ow * d->sw - d->pl + kj;
+                            if (ih < 0 || ih >= d->h || iw < 0 || iw >= d->w) continue;
+                            acc += (double)inp[(((size_t)n * d->h + ih) * d->w + iw) * C + c] *
+                                   kernel[((size_t)ki * d->kw + kj) * C + c];
+                        }
+                    out[(((size_t)n * d->oh + oh) * d->ow + ow) * C + c] = (float)acc;
+                }
+}
+
+void sk_dwconv2d_backward_ref(float *dinp, float *dkernel, float *dbias, const float *dout,
+                              const float *inp, const float *kernel, const sk_conv_dims *d)
+{
+    check_dims(d);
+    const int C = d->c;
+    for (int n = 0; n < d->n; n++)
+        for (int oh = 0; oh < d->oh; oh++)
+            for (int ow = 0; ow < d->ow; ow++)
+                for (int c = 0; c < C; c++) {
+                    float g = dout[(((size_t)n * d->oh + oh) * d->ow + ow) * C + c];
+                    if (dbias) dbias[c] += g;
+                    for (int ki = 0; ki < d->kh; ki++)
+                        for (int kj = 0; kj < d->kw; kj++) {
+                            int ih = oh * d->sh - d->pt + ki, iw = ow * d->sw - d->pl + kj;
+                            if (ih < 0 || ih >= d->h || iw < 0 || iw >= d->w) continue;
+                            size_t ii = (((size_t)n * d->h + ih) * d->w + iw) * C + c;
+                            size_t kk = ((size_t)ki * d->kw + kj) * C + c;
+                            if (dinp) dinp[ii] += g * kernel[kk];
+                            if (dkernel) dkernel[kk] += g * inp[ii];
+                        }
+                }
+}
+
+/* ---- dense ---- */
+
+void sk_dense_forward(float *out, const float *inp, const float *kernel, const float *bias, int n,
+                      int c, int oc)
+{
+    SK_ASSERT(n > 0 && c > 0 && oc > 0);
+    sk_sgemm(0, 0, n, oc, c, 1.0f, inp, c, kernel, oc, 0.0f, out, oc);
+    add_bias_rows(out, bias, (size_t)n, oc);
+}
+
+void sk_dense_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
+                       const float *inp, const float *kernel, int n, int c, int oc)
+{
+    SK_ASSERT(n > 0 && c > 0 && oc > 0);
+    if (dbias) sk_ops_colsum_acc(dbias, dout, (size_t)n, oc);
+    if (dkernel) sk_sgemm(1, 0, c, oc, n, 1.0f, inp, c, dout, oc, 1.0f, dkernel, oc);
+    if (dinp) sk_sgemm(0, 1, n, c, oc, 1.0f, dout, oc, kernel, oc, 1.0f, dinp, c);
+}
+
+void sk_dense_forward_ref(float *out, const float *inp, const float *kernel, const float *bias,
+                          int n, int c, int oc)
+{
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < oc; o++) {
+            double acc = bias ? bias[o] : 0.0;
+            for (int j = 0; j < c; j++)
+                acc += (double)inp[(size_t)i * c + j] * kernel[(size_t)j * oc + o];
+            out[(size_t)i * oc + o] = (float)acc;
+        }
+}
+
+void sk_dense_backward_ref(float *dinp, float *dkernel, float *dbias, const float *dout,
+                           const float *inp, const float *kernel, int n, int c, int oc)
+{
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < oc; o++) {
+            float g = dout[(size_t)i * oc + o];
+            if (dbias) dbias[o] += g;
+            for (int j = 0; j < c; j++) {
+                if (dinp) dinp[(size_t)i * c + j] += g * kernel[(size_t)j * oc + o];
+                if (dkernel) dkernel[(size_t)j * oc + o] += g * inp[(size_t)i * c + j];
+            }
+        }
+}

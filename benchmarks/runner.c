@@ -132,8 +132,12 @@ static sk_status find_imagenet(const char *arch, const char *cache_dir, char *pa
 static sk_status load_imagenet(sk_graph *g, const char *path, sk_error *err)
 {
     sk_wset ws;
+    sk_wset_init(&ws, path);
     sk_status s = sk_weights_read(path, &ws, err);
-    if (s) return s;
+    if (s) {
+        sk_wset_free(&ws);
+        return s;
+    }
     sk_wapply_opts o = {.allow_missing = 1, .allow_unused = 1};
     sk_wreport rep;
     memset(&rep, 0, sizeof rep);

@@ -2,6 +2,7 @@
 #include "buildinfo.h"
 #include "gemm.h"
 #include "sk_buildinfo.h"
+#include "sk_gitrev.h"
 
 #include <stdlib.h>
 #include <string.h>

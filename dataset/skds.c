@@ -11,7 +11,7 @@
 
 #include "checksum.h"
 #include "fileio.h"
-#include "sk_buildinfo.h"
+#include "buildinfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -341,7 +341,9 @@ sk_status sk_skds_writer_finish(sk_skds_writer *w, sk_error *err)
 {
     sk_status s = SK_OK;
     char ver[128];
-    snprintf(ver, sizeof ver, "%s (git %s)", SK_VERSION_STRING, SK_GIT_REVISION);
+    sk_buildinfo bi;
+    sk_buildinfo_get(&bi);
+    snprintf(ver, sizeof ver, "%s (git %s)", bi.version, bi.git_revision);
     sk_skds_writer_set_provenance(w, "skytune_version", ver);
 
     sk_buf recs, prov, pre;

@@ -449,7 +449,7 @@ sk_status sk_run_cell(const sk_cell_cfg *c, sk_cell_outcome *outcome, sk_error *
             s = sk_error_set(err, SK_ENUMERIC,
                              "%s: epoch %d: loss %g, val_loss %g%s; stopped, the last good checkpoint (epoch %d) is kept",
                              c->cell, epoch + 1, e->loss, e->val_loss,
-                             params_finite(st.g) ? "" : ", non-finite weights", epoch);
+                             params_finite(st.g) ? "" : ", NaN or Inf in the weights", epoch);
             goto fail;
         }
         if (!c->quiet)

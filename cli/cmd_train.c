@@ -57,7 +57,7 @@ int sk_cmd_train(int argc, char **argv)
         sk_args_long(&a, "size", 0, 32, 4096, &size) ||
         sk_args_long(&a, "reduce-lr-patience", 5, 0, 100000, &pat) ||
         sk_args_long(&a, "early-stopping", 0, 0, 100000, &es) ||
-        sk_args_double(&a, "lr", 1e-4, 1e-12, 10, &c.lr) ||
+        sk_args_double(&a, "lr", 1e-4, 1e-12, 1e9, &c.lr) ||
         sk_args_double(&a, "reduce-lr-factor", 0.1, 0, 0.999999, &c.rlr_factor) ||
         sk_args_double(&a, "reduce-lr-min-delta", 1e-4, 0, 1e9, &c.rlr_min_delta))
         return 2;

@@ -109,6 +109,21 @@ ok test "$rc" -eq 1
 ok grep -q "failed   mobilenetv2-t999-s1" status.log
 ok grep -q "done     mobilenetv2-t1-s1" status.log
 
+# A diverging run (SGD at a learning rate of 1e8) stops with a clear error at the first NaN/Inf,
+# writes no DONE, and keeps the checkpoint of the last good epoch (as many epochs as metrics).
+"$SKYTUNE" train --arch mobilenetv2 --trainable all --data "$DATA" --seed 1 --weights scratch \
+  --epochs 6 --batch 8 --size 32 --lr 1e8 --optimizer sgd --quiet --out diverged >nan.log 2>&1; rc=$?
+ok test "$rc" -eq 1
+ok grep -q "NaN or Inf\|loss nan\|loss inf\|loss -nan" nan.log
+ok grep -q "the last good checkpoint (epoch" nan.log
+ok test ! -f diverged/DONE
+ok test ! -f diverged/run.json
+good=$(sed -n 's/.*last good checkpoint (epoch \([0-9]*\)).*/\1/p' nan.log)
+if [ "${good:-0}" -gt 0 ]; then
+  ok test -f diverged/ckpt/last.skck
+  ok test "$(wc -l < diverged/metrics.jsonl)" -eq "$good"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && rm -rf "$T"
 [ "$fail" -eq 0 ]

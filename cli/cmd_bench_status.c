@@ -9,6 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* A cell run by a Slurm array task has slurm.log, a link to RESULTS/slurm/logs/<job>_<task>.log
+ * (benchmarks/slurm.h); print where the log itself is. */
+static void print_slurm_log(const char *dir)
+{
+    char *log = sk_path_join(dir, "slurm.log");
+    char target[4096];
+    ssize_t n = readlink(log, target, sizeof target - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        printf("  (log: %s%s)", target, sk_file_exists(target) ? "" : ", missing");
+    } else if (sk_file_exists(log)) {
+        printf("  (log: %s)", log);
+    }
+    free(log);
+}
 
 int sk_cmd_bench_status(int argc, char **argv)
 {
@@ -51,10 +68,8 @@ int sk_cmd_bench_status(int argc, char **argv)
                 printf("  %s", (char *)msg);
                 free(msg);
             }
-            char *log = sk_path_join(dir, "slurm.log");
-            if (sk_file_exists(log)) printf("  (log: %s)", log);
-            free(log);
         }
+        if (st == 1 || st == 2) print_slurm_log(dir);
         printf("\n");
         free(dir);
         free(failed);

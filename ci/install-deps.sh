@@ -2,6 +2,8 @@
 # Installs exactly the Debian packages skytune needs to build, test and report, and only those
 # that are missing. Idempotent. As root it installs; as another user it prints the command to
 # run and exits non-zero. Package names are Debian 12 (bookworm).
+# Usage: ci/install-deps.sh [slurm]   (slurm: also Slurm and MUNGE, for the `slurm` test label,
+#        which starts a private single-node Slurm from these binaries; nothing in /etc is used)
 set -euo pipefail
 
 PKGS=(
@@ -15,6 +17,12 @@ PKGS=(
   # tests: CITATION.cff is checked with a YAML parser
   python3 python3-yaml
 )
+for group in "$@"; do
+  case "$group" in
+    slurm) PKGS+=(slurm-wlm slurmctld slurmd slurm-client munge) ;;
+    *) echo "install-deps: unknown package group '$group' (known: slurm)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PKGS[@]}"; do

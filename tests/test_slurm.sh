@@ -14,7 +14,7 @@ set -euo pipefail
 
 skip() { echo "SKIPPED: $*"; exit 77; }
 for b in slurmctld slurmd munged sbatch squeue sinfo scontrol; do
-  command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || skip "$b not installed (run ci/install-slurm.sh as root)"
+  command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || skip "$b not installed (run ci/install-deps.sh slurm as root)"
 done
 [ "$(id -u)" -eq 0 ] || skip "a private single-node Slurm (SlurmUser=root) needs root here"
 export PATH="$PATH:/usr/sbin"

@@ -16,10 +16,13 @@
 #include "weights.h"
 #include "weights_fetch.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_EPOCHS 100000
 
@@ -157,6 +160,26 @@ static sk_status load_imagenet(sk_graph *g, const char *path, sk_error *err)
     return s;
 }
 
+/* Removes "<name>.tmp.<pid>" files an atomic write left behind when its process was killed;
+ * the files they were to replace are intact. One cell directory has one writer at a time. */
+static void remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t || !t[5]) continue;
+        const char *p = t + 5;
+        while (isdigit((unsigned char)*p)) p++;
+        if (*p) continue;
+        char *path = sk_path_join(dir, e->d_name);
+        if (unlink(path) == 0) sk_debug("removed stale %s", path);
+        free(path);
+    }
+    closedir(d);
+}
+
 static int params_finite(const sk_graph *g)
 {
     for (size_t i = 0; i < g->nparams; i++)
@@ -289,6 +312,8 @@ sk_status sk_run_cell(const sk_cell_cfg *c, sk_cell_outcome *outcome, sk_error *
     snprintf(ckdir, sizeof ckdir, "%s/ckpt", c->out_dir);
     snprintf(ckpath, sizeof ckpath, "%s/last.skck", ckdir);
     if ((s = sk_mkdir_p(ckdir, err))) return s;
+    remove_stale_temps(c->out_dir);
+    remove_stale_temps(ckdir);
 
     /* Data. */
     s = sk_skds_open(&st.ds, c->data_path, SK_SKDS_OPEN_DEFAULT, err);

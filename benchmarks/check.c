@@ -237,12 +237,7 @@ sk_status sk_check_write_baseline(const char *results_dir, const char *baseline_
                 if (v) cJSON_AddItemToObject(k, lists[l][i], cJSON_Duplicate(v, 1));
             }
     }
-    char *text = cJSON_Print(base);
-    size_t n = strlen(text);
-    text = sk_xrealloc(text, n + 2);
-    text[n] = '\n';
-    s = sk_write_file_atomic(baseline_path, text, n + 1, err);
-    free(text);
+    s = sk_json_write_file(baseline_path, base, err);
     cJSON_Delete(base);
     cJSON_Delete(cells);
     return s;

@@ -58,18 +58,24 @@ static cJSON *num_array(const double *v, int n)
 }
 
 /* cJSON prints doubles with 17 significant digits when needed, so values round-trip. */
-static sk_status write_json(const char *dir, const char *name, cJSON *root, sk_error *err)
+sk_status sk_json_write_file(const char *path, const cJSON *root, sk_error *err)
 {
     char *text = cJSON_Print(root);
     SK_ASSERT(text);
-    char *path = sk_path_join(dir, name);
     size_t n = strlen(text);
     text = sk_xrealloc(text, n + 2);
     text[n] = '\n';
     text[n + 1] = '\0';
     sk_status s = sk_write_file_atomic(path, text, n + 1, err);
-    free(path);
     free(text);
+    return s;
+}
+
+static sk_status write_json(const char *dir, const char *name, cJSON *root, sk_error *err)
+{
+    char *path = sk_path_join(dir, name);
+    sk_status s = sk_json_write_file(path, root, err);
+    free(path);
     return s;
 }
 

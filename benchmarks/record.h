@@ -64,6 +64,10 @@ typedef struct {
     char final_weights_sha256[65]; /* SHA-256 of the final parameter and state slabs (LE floats) */
 } sk_run_record;
 
+struct cJSON;
+/* Writes a cJSON document to path atomically, indented, with a final newline. */
+sk_status sk_json_write_file(const char *path, const struct cJSON *root, sk_error *err) SK_WUR;
+
 /* Fills platform-independent defaults (zeros, "scratch", ...). */
 void sk_run_record_init(sk_run_record *r);
 /* Writes DIR/run.json atomically (platform block filled from sk_buildinfo). */

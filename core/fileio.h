@@ -78,6 +78,8 @@ void sk_buf_put_i32(sk_buf *b, int32_t v);
 void sk_buf_put_i64(sk_buf *b, int64_t v);
 void sk_buf_put_f32(sk_buf *b, float v);
 void sk_buf_put_f64(sk_buf *b, double v);
+/* Appends printf-formatted text (no NUL counted in len; a NUL follows in the buffer). */
+void sk_buf_printf(sk_buf *b, const char *fmt, ...) SK_PRINTF(2, 3);
 /* u32 byte length, then the bytes (no NUL). */
 void sk_buf_put_str(sk_buf *b, const char *s);
 /* Floats as little-endian IEEE-754 bits, n values. */

@@ -37,7 +37,7 @@ static void title_literal(sk_buf *b, const char *title, const char *what)
 /* `CMD 'USER: what'` and a newline. */
 static void set_title(sk_buf *b, const char *cmd, const char *title, const char *what)
 {
-    sk_sb_printf(b, "%s ", cmd);
+    sk_buf_printf(b, "%s ", cmd);
     title_literal(b, title, what);
     sk_sb_puts(b, "\n");
 }
@@ -45,9 +45,9 @@ static void set_title(sk_buf *b, const char *cmd, const char *title, const char 
 /* A plot clause's tail: line colour, point type (none when pt <= 0) and an escaped title. */
 static void style(sk_buf *b, const char *color, int pt, const char *extra, const char *title)
 {
-    sk_sb_printf(b, " lc rgb '%s'", color);
-    if (pt > 0) sk_sb_printf(b, " pt %d", pt);
-    sk_sb_printf(b, " %s title ", extra ? extra : "");
+    sk_buf_printf(b, " lc rgb '%s'", color);
+    if (pt > 0) sk_buf_printf(b, " pt %d", pt);
+    sk_buf_printf(b, " %s title ", extra ? extra : "");
     sk_esc_gnuplot(b, title);
 }
 
@@ -75,19 +75,19 @@ static sk_status fig_acc_layers(sk_gp *g, const sk_report_summary *s, const sk_r
     sk_buf_init(&d);
     sk_buf_init(&b);
     const char *scaling = s->levels[A->first].input_scaling;
-    sk_sb_printf(&d, "# %s: validation accuracy vs trainable layers over seeds\n"
+    sk_buf_printf(&d, "# %s: validation accuracy vs trainable layers over seeds\n"
                      "# level best_mean best_min best_max final_mean final_min final_max n\n", A->arch);
     for (int l = A->first; l < A->first + A->count; l++) {
         const sk_report_level *L = &s->levels[l];
-        sk_sb_printf(&d, "%d %.6f %.6f %.6f %.6f %.6f %.6f %d\n", L->level, L->best.mean, L->best.min, L->best.max,
+        sk_buf_printf(&d, "%d %.6f %.6f %.6f %.6f %.6f %.6f %d\n", L->level, L->best.mean, L->best.min, L->best.max,
                      L->final.mean, L->final.min, L->final.max, L->best.n);
     }
     int npaper = 0;
-    sk_sb_printf(&d, "\n\n# the study (arXiv:2205.07124), input scaling %s: level best_val_acc final_val_acc\n", scaling);
+    sk_buf_printf(&d, "\n\n# the study (arXiv:2205.07124), input scaling %s: level best_val_acc final_val_acc\n", scaling);
     for (int i = 0; paper && i < paper->n; i++) {
         const sk_paper_run *p = &paper->rows[i];
         if (!p->ok || strcmp(p->arch, A->arch) != 0 || strcmp(p->input_scaling, scaling) != 0) continue;
-        sk_sb_printf(&d, "%d %.6f %.6f\n", p->trainable_layers, p->best_val_acc, p->final_val_acc);
+        sk_buf_printf(&d, "%d %.6f %.6f\n", p->trainable_layers, p->best_val_acc, p->final_val_acc);
         npaper++;
     }
     const char *c = sk_report_color(A->color);
@@ -99,7 +99,7 @@ static sk_status fig_acc_layers(sk_gp *g, const sk_report_summary *s, const sk_r
     set_title(&b, "set title", title, what);
     sk_sb_puts(&b, "set xlabel 'Trainable layers (last N, head included)'\nset ylabel 'Validation accuracy'\n"
                    "set yrange [0:1.05]\nset key bottom right\nset offsets graph 0.03, graph 0.03, 0, 0\n");
-    sk_sb_printf(&b, "set xrange [0:%d<*]\n", maxlevel > 10 ? 10 : maxlevel);
+    sk_buf_printf(&b, "set xrange [0:%d<*]\n", maxlevel > 10 ? 10 : maxlevel);
     sk_sb_puts(&b, "plot ");
     data_name(&b, name);
     sk_sb_puts(&b, " index 0 using 1:2:3:4 with yerrorlines lw 1.5 ps 0.8");
@@ -129,28 +129,28 @@ static sk_status fig_acc_ratio(sk_gp *g, const sk_report_summary *s, int tpr, co
     sk_buf d, b;
     sk_buf_init(&d);
     sk_buf_init(&b);
-    sk_sb_printf(&d, "# mean best validation accuracy vs %s, one block per architecture\n# ratio best_mean best_min best_max level\n",
+    sk_buf_printf(&d, "# mean best validation accuracy vs %s, one block per architecture\n# ratio best_mean best_min best_max level\n",
                  tpr ? "TPR (trainable/total params)" : "TLR (trainable/total layers, head included)");
     sk_sb_puts(&b, common);
     set_title(&b, "set title", title, tpr ? "accuracy vs tuning parameter ratio" : "accuracy vs tuning layer ratio");
-    sk_sb_printf(&b, "set logscale x\nset xlabel '%s'\nset ylabel 'Best validation accuracy'\n"
+    sk_buf_printf(&b, "set logscale x\nset xlabel '%s'\nset ylabel 'Best validation accuracy'\n"
                      "set yrange [0:1.05]\nset xrange [*:1.5]\nset key bottom right\n",
                  tpr ? "TPR = trainable / total parameters" : "TLR = trainable / total layers (head incl.)");
     sk_sb_puts(&b, "set format x '%g'\nplot ");
     int block = 0;
     for (int a = 0; a < s->n_archs; a++) {
         const sk_report_arch *A = &s->archs[a];
-        sk_sb_printf(&d, "# %s\n", A->arch);
+        sk_buf_printf(&d, "# %s\n", A->arch);
         for (int l = A->first; l < A->first + A->count; l++) {
             const sk_report_level *L = &s->levels[l];
             double x = tpr ? L->tpr : L->tlr;
-            if (x > 0) sk_sb_printf(&d, "%.8g %.6f %.6f %.6f %d\n", x, L->best.mean, L->best.min, L->best.max, L->level);
+            if (x > 0) sk_buf_printf(&d, "%.8g %.6f %.6f %.6f %d\n", x, L->best.mean, L->best.min, L->best.max, L->level);
         }
         sk_sb_puts(&d, "\n\n");
         if (block) sk_sb_puts(&b, ", \\\n  ");
         if (block == 0) data_name(&b, name);
         else sk_sb_puts(&b, "''");
-        sk_sb_printf(&b, " index %d using 1:2 with linespoints lw 1.5 ps 0.8", block);
+        sk_buf_printf(&b, " index %d using 1:2 with linespoints lw 1.5 ps 0.8", block);
         style(&b, sk_report_color(A->color), sk_report_point(A->color), NULL, A->arch);
         block++;
     }
@@ -197,7 +197,7 @@ static sk_status fig_curves(sk_gp *g, const sk_report_summary *s, const sk_repor
     snprintf(what, sizeof what, "%s: accuracy (left) and loss (right, grey) per epoch", A->arch);
     sk_sb_puts(&b, "set multiplot title ");
     title_literal(&b, title, what);
-    sk_sb_printf(&b, " font ',8' layout %d,%d margins 0.05,0.95,%.4f,%.4f spacing 0.08,%.4f\n", rows, cols,
+    sk_buf_printf(&b, " font ',8' layout %d,%d margins 0.05,0.95,%.4f,%.4f spacing 0.08,%.4f\n", rows, cols,
                  0.25 / h_in, 1.0 - 0.4 / h_in, 0.4 / h_in);
     const char *c = sk_report_color(A->color);
     int block = 0, panel = 0;
@@ -205,10 +205,10 @@ static sk_status fig_curves(sk_gp *g, const sk_report_summary *s, const sk_repor
         const sk_report_level *L = &s->levels[l];
         for (int k = 0; k < L->count; k++) {
             const sk_report_run *r = &set->runs[L->first + k];
-            sk_sb_printf(&d, "# %s\n", r->cell);
+            sk_buf_printf(&d, "# %s\n", r->cell);
             for (int e = 0; e < r->n_epochs; e++) {
                 const sk_report_epoch *E = &r->epochs[e];
-                sk_sb_printf(&d, "%d %.6f %.6f %.6f %.6f %.6g\n", E->epoch, E->acc, E->val_acc, E->loss, E->val_loss, E->lr);
+                sk_buf_printf(&d, "%d %.6f %.6f %.6f %.6f %.6g\n", E->epoch, E->acc, E->val_acc, E->loss, E->val_loss, E->lr);
             }
             sk_sb_puts(&d, "\n\n");
             char pt[128];
@@ -217,13 +217,13 @@ static sk_status fig_curves(sk_gp *g, const sk_report_summary *s, const sk_repor
             sk_sb_puts(&b, panel == 0 ? "set key\n" : "unset key\n");
             sk_sb_puts(&b, "plot ");
             data_name(&b, name);
-            sk_sb_printf(&b, " index %d using 1:2 with lines lw 1.2", block);
+            sk_buf_printf(&b, " index %d using 1:2 with lines lw 1.2", block);
             style(&b, c, 0, NULL, "train acc");
-            sk_sb_printf(&b, ", '' index %d using 1:3 with lines lw 1.2 dt 2", block);
+            sk_buf_printf(&b, ", '' index %d using 1:3 with lines lw 1.2 dt 2", block);
             style(&b, c, 0, NULL, "val acc");
-            sk_sb_printf(&b, ", '' index %d using 1:4 axes x1y2 with lines lw 1", block);
+            sk_buf_printf(&b, ", '' index %d using 1:4 axes x1y2 with lines lw 1", block);
             style(&b, "#888888", 0, NULL, "train loss");
-            sk_sb_printf(&b, ", '' index %d using 1:5 axes x1y2 with lines lw 1 dt 2", block);
+            sk_buf_printf(&b, ", '' index %d using 1:5 axes x1y2 with lines lw 1 dt 2", block);
             style(&b, "#888888", 0, NULL, "val loss");
             sk_sb_puts(&b, "\n");
             block++;
@@ -251,11 +251,11 @@ static int same_classes(const sk_report_run *a, const sk_report_run *b)
 
 static void class_tics(sk_buf *b, const char *axis, const sk_report_run *r)
 {
-    sk_sb_printf(b, "set %stics (", axis);
+    sk_buf_printf(b, "set %stics (", axis);
     for (int k = 0; k < r->num_classes; k++) {
         if (k) sk_sb_puts(b, ", ");
         sk_esc_gnuplot(b, r->class_names[k]);
-        sk_sb_printf(b, " %d", k);
+        sk_buf_printf(b, " %d", k);
     }
     sk_sb_puts(b, ")\n");
 }
@@ -274,12 +274,12 @@ static sk_status fig_recall(sk_gp *g, const sk_report_summary *s, const char *ti
         const sk_report_run *r = &s->set->runs[s->levels[s->archs[a].best].first];
         if (!same_classes(r, ref)) continue;
         incl[na++] = a;
-        sk_sb_printf(&d, " %s", s->archs[a].arch);
+        sk_buf_printf(&d, " %s", s->archs[a].arch);
     }
     sk_sb_puts(&d, "\n");
     for (int k = 0; k < nc; k++) {
-        sk_sb_printf(&d, "%d", k);
-        for (int i = 0; i < na; i++) sk_sb_printf(&d, " %.6f", s->levels[s->archs[incl[i]].best].recall[k].mean);
+        sk_buf_printf(&d, "%d", k);
+        for (int i = 0; i < na; i++) sk_buf_printf(&d, " %.6f", s->levels[s->archs[incl[i]].best].recall[k].mean);
         sk_sb_puts(&d, "\n");
     }
     sk_sb_puts(&b, common);
@@ -287,7 +287,7 @@ static sk_status fig_recall(sk_gp *g, const sk_report_summary *s, const char *ti
     sk_sb_puts(&b, "set style data histograms\nset style histogram clustered gap 1\nset boxwidth 0.9\n"
                    "set yrange [0:1.15]\nset ylabel 'Validation recall (mean over seeds)'\nset key top left horizontal font ',6' maxcols 4\n"
                    "set grid noxtics\n");
-    sk_sb_printf(&b, "set xrange [-0.6:%d.6]\n", nc - 1);
+    sk_buf_printf(&b, "set xrange [-0.6:%d.6]\n", nc - 1);
     class_tics(&b, "x", ref);
     sk_sb_puts(&b, "plot ");
     for (int i = 0; i < na; i++) {
@@ -296,8 +296,8 @@ static sk_status fig_recall(sk_gp *g, const sk_report_summary *s, const char *ti
         snprintf(t, sizeof t, "%s (N=%d)", A->arch, s->levels[A->best].level);
         if (i) sk_sb_puts(&b, ", \\\n  ''");
         else data_name(&b, "recall_best");
-        sk_sb_printf(&b, " using %d", i + 2);
-        sk_sb_printf(&b, " lc rgb '%s' title ", sk_report_color(A->color));
+        sk_buf_printf(&b, " using %d", i + 2);
+        sk_buf_printf(&b, " lc rgb '%s' title ", sk_report_color(A->color));
         sk_esc_gnuplot(&b, t);
     }
     sk_sb_puts(&b, "\n");
@@ -321,13 +321,13 @@ static sk_status fig_confusion(sk_gp *g, const sk_report_summary *s, const char 
                    "set palette defined (0 '#ffffff', 0.5 '#56B4E9', 1 '#0072B2')\nset cbrange [0:1]\nset size ratio -1\n");
     sk_sb_puts(&b, "set multiplot title ");
     title_literal(&b, title, "confusion at the best level (rows: true class; summed over seeds)");
-    sk_sb_printf(&b, " font ',8' layout %d,%d\n", rows, cols);
+    sk_buf_printf(&b, " font ',8' layout %d,%d\n", rows, cols);
     for (int a = 0; a < n; a++) {
         const sk_report_arch *A = &s->archs[a];
         const sk_report_level *L = &s->levels[A->best];
         const sk_report_run *r0 = &s->set->runs[L->first];
         int nc = r0->num_classes;
-        sk_sb_printf(&d, "# %s at N=%d\n", A->arch, L->level);
+        sk_buf_printf(&d, "# %s at N=%d\n", A->arch, L->level);
         for (int t = 0; t < nc; t++) {
             int64_t row = 0, cnt[SK_REPORT_MAX_CLASSES] = {0};
             for (int p = 0; p < nc; p++) {
@@ -335,19 +335,19 @@ static sk_status fig_confusion(sk_gp *g, const sk_report_summary *s, const char 
                 row += cnt[p];
             }
             for (int p = 0; p < nc; p++)
-                sk_sb_printf(&d, "%d %d %.6f %lld\n", p, t, row ? (double)cnt[p] / (double)row : 0.0, (long long)cnt[p]);
+                sk_buf_printf(&d, "%d %d %.6f %lld\n", p, t, row ? (double)cnt[p] / (double)row : 0.0, (long long)cnt[p]);
         }
         sk_sb_puts(&d, "\n\n");
         char t[160];
         snprintf(t, sizeof t, "%s, N=%d (%d seeds)", A->arch, L->level, L->count);
         set_title(&b, "set title", NULL, t);
-        sk_sb_printf(&b, "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset xlabel 'predicted' font ',6'\nset ylabel 'true' font ',6'\n",
+        sk_buf_printf(&b, "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset xlabel 'predicted' font ',6'\nset ylabel 'true' font ',6'\n",
                      nc - 1, nc - 1);
         class_tics(&b, "x", r0);
         class_tics(&b, "y", r0);
         sk_sb_puts(&b, "plot ");
         data_name(&b, "confusion_best");
-        sk_sb_printf(&b, " index %d using 1:2:3 with image title 'fraction', '' index %d using 1:2:(sprintf('%%d', int($4))):($3 > 0.6 ? 0xffffff : 0x000000) with labels tc rgb variable font ',7' title 'count'\n",
+        sk_buf_printf(&b, " index %d using 1:2:3 with image title 'fraction', '' index %d using 1:2:(sprintf('%%d', int($4))):($3 > 0.6 ? 0xffffff : 0x000000) with labels tc rgb variable font ',7' title 'count'\n",
                      a, a);
     }
     sk_status st = sk_gp_figure(g, "confusion_best", SK_FIG_DOUBLE_IN, 0.4 + 2.1 * rows, &d, sk_sb_str(&b), err);
@@ -370,15 +370,15 @@ static sk_status fig_time(sk_gp *g, const sk_report_summary *s, const char *titl
                    "set yrange [0:*]\nset key top left\nset offsets graph 0.03, graph 0.03, graph 0.05, 0\nplot ");
     for (int a = 0; a < s->n_archs; a++) {
         const sk_report_arch *A = &s->archs[a];
-        sk_sb_printf(&d, "# %s\n", A->arch);
+        sk_buf_printf(&d, "# %s\n", A->arch);
         for (int l = A->first; l < A->first + A->count; l++) {
             const sk_report_level *L = &s->levels[l];
-            sk_sb_printf(&d, "%d %.6g %.6g %.6g\n", L->level, L->sec_epoch.mean, L->sec_epoch.min, L->sec_epoch.max);
+            sk_buf_printf(&d, "%d %.6g %.6g %.6g\n", L->level, L->sec_epoch.mean, L->sec_epoch.min, L->sec_epoch.max);
         }
         sk_sb_puts(&d, "\n\n");
         if (a) sk_sb_puts(&b, ", \\\n  ''");
         else data_name(&b, "time_epoch");
-        sk_sb_printf(&b, " index %d using 1:2:3:4 with yerrorlines lw 1.5 ps 0.8", a);
+        sk_buf_printf(&b, " index %d using 1:2:3:4 with yerrorlines lw 1.5 ps 0.8", a);
         style(&b, sk_report_color(A->color), sk_report_point(A->color), NULL, A->arch);
     }
     sk_sb_puts(&b, "\n");

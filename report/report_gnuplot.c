@@ -102,12 +102,12 @@ static void terminal(sk_buf *s, unsigned fmt, int dpi, double w_in, double h_in)
 {
     if (fmt == SK_FMT_PNG) {
         double scale = dpi / 90.0;
-        sk_sb_printf(s, "set terminal pngcairo size %d,%d noenhanced font 'Sans,8' fontscale %.3f linewidth %.3f\n",
+        sk_buf_printf(s, "set terminal pngcairo size %d,%d noenhanced font 'Sans,8' fontscale %.3f linewidth %.3f\n",
                      (int)lround(w_in * dpi), (int)lround(h_in * dpi), scale, scale);
     } else if (fmt == SK_FMT_PDF) {
-        sk_sb_printf(s, "set terminal pdfcairo size %.2fin,%.2fin noenhanced font 'Sans,7' linewidth 1\n", w_in, h_in);
+        sk_buf_printf(s, "set terminal pdfcairo size %.2fin,%.2fin noenhanced font 'Sans,7' linewidth 1\n", w_in, h_in);
     } else {
-        sk_sb_printf(s, "set terminal svg size %d,%d noenhanced font 'Sans,8' linewidth 1 background '#ffffff'\n",
+        sk_buf_printf(s, "set terminal svg size %d,%d noenhanced font 'Sans,8' linewidth 1 background '#ffffff'\n",
                      (int)lround(w_in * 72.0 * 1.25), (int)lround(h_in * 72.0 * 1.25));
     }
 }
@@ -126,7 +126,7 @@ sk_status sk_gp_figure(sk_gp *g, const char *name, double w_in, double h_in, con
 
     sk_buf s;
     sk_buf_init(&s);
-    sk_sb_printf(&s, "# %s.gp: written by `skytune report`. Re-render from this directory with: gnuplot %s.gp\n"
+    sk_buf_printf(&s, "# %s.gp: written by `skytune report`. Re-render from this directory with: gnuplot %s.gp\n"
                      "# Data: %s.dat (blocks separated by two blank lines; `index` selects one).\n"
                      "reset\nset encoding utf8\n",
                  name, name, name);
@@ -160,7 +160,7 @@ sk_status sk_gp_figure(sk_gp *g, const char *name, double w_in, double h_in, con
     const char *msg = sk_sb_str(&out);
     if (rc != 0) {
         g->n_failed++;
-        sk_sb_printf(&g->failures, "%s.gp: gnuplot exited with status %d: %s\n", name, rc, *msg ? msg : "(no message)");
+        sk_buf_printf(&g->failures, "%s.gp: gnuplot exited with status %d: %s\n", name, rc, *msg ? msg : "(no message)");
         sk_warn("figure %s failed: gnuplot exited with status %d:\n%s", name, rc, msg);
     } else {
         g->n_ok++;

@@ -93,11 +93,11 @@ static void page_md(sk_buf *b, const sk_report_summary *s, const sk_report_page_
     const sk_report_set *set = s->set;
     sk_sb_puts(b, "# ");
     sk_esc_md(b, in->title && *in->title ? in->title : "skytune report");
-    sk_sb_printf(b, "\n\nLayer-wise fine-tuning results (reproducing arXiv:2205.07124): %d complete cells, %d architectures, %d (arch, level) pairs",
+    sk_buf_printf(b, "\n\nLayer-wise fine-tuning results (reproducing arXiv:2205.07124): %d complete cells, %d architectures, %d (arch, level) pairs",
                  set->n, s->n_archs, s->n_levels);
-    if (set->n_incomplete) sk_sb_printf(b, "; %d incomplete cells (no DONE) not included", set->n_incomplete);
-    if (set->n_bad) sk_sb_printf(b, "; %d bad records skipped", set->n_bad);
-    if (set->n_failed) sk_sb_printf(b, "; %d failed cells (listed below)", set->n_failed);
+    if (set->n_incomplete) sk_buf_printf(b, "; %d incomplete cells (no DONE) not included", set->n_incomplete);
+    if (set->n_bad) sk_buf_printf(b, "; %d bad records skipped", set->n_bad);
+    if (set->n_failed) sk_buf_printf(b, "; %d failed cells (listed below)", set->n_failed);
     sk_sb_puts(b, ".\n\n");
     for (int i = 0; i < set->n_failed; i++) {
         sk_sb_puts(b, "- failed: ");
@@ -108,7 +108,7 @@ static void page_md(sk_buf *b, const sk_report_summary *s, const sk_report_page_
     for (int i = 0; i < facts[F_SUITE].n; i++) {
         sk_sb_puts(b, "- cells of suite ");
         sk_md_code(b, facts[F_SUITE].vals[i]);
-        sk_sb_printf(b, " (%d): ", facts[F_SUITE].counts[i]);
+        sk_buf_printf(b, " (%d): ", facts[F_SUITE].counts[i]);
         char cmd[1024];
         snprintf(cmd, sizeof cmd, "skytune bench run --suite %s", facts[F_SUITE].vals[i]);
         sk_md_code(b, cmd);
@@ -125,18 +125,18 @@ static void page_md(sk_buf *b, const sk_report_summary *s, const sk_report_page_
         sk_sb_puts(b, "\n");
         int off = count_off_protocol(set, in->paper);
         if (off)
-            sk_sb_printf(b, "- note: %d of %d cells differ from the study's setup (weights not ImageNet or another input size); "
+            sk_buf_printf(b, "- note: %d of %d cells differ from the study's setup (weights not ImageNet or another input size); "
                             "their comparison with the study is for orientation only\n", off, set->n);
     } else {
         sk_sb_puts(b, "(not used)\n");
     }
     sk_sb_puts(b, "\n## Provenance\n\n");
     for (int f = 0; f < F_SUITE; f++) {
-        sk_sb_printf(b, "**%s**\n\n", fact_label[f]);
+        sk_buf_printf(b, "**%s**\n\n", fact_label[f]);
         for (int i = 0; i < facts[f].n; i++) {
             sk_sb_puts(b, "- ");
             sk_esc_md(b, facts[f].vals[i]);
-            sk_sb_printf(b, " (%d cells)\n", facts[f].counts[i]);
+            sk_buf_printf(b, " (%d cells)\n", facts[f].counts[i]);
         }
         sk_sb_puts(b, "\n");
     }
@@ -150,15 +150,15 @@ static void page_md(sk_buf *b, const sk_report_summary *s, const sk_report_page_
     }
     for (int i = 0; i < in->figs->n; i++) {
         const sk_report_fig *f = &in->figs->figs[i];
-        if (rendered(in->gp, f->name, "png")) sk_sb_printf(b, "![%s](figures/%s.png)\n\n", f->name, f->name);
-        else if (rendered(in->gp, f->name, "svg")) sk_sb_printf(b, "![%s](figures/%s.svg)\n\n", f->name, f->name);
-        sk_sb_printf(b, "*%s*: ", f->name);
+        if (rendered(in->gp, f->name, "png")) sk_buf_printf(b, "![%s](figures/%s.png)\n\n", f->name, f->name);
+        else if (rendered(in->gp, f->name, "svg")) sk_buf_printf(b, "![%s](figures/%s.svg)\n\n", f->name, f->name);
+        sk_buf_printf(b, "*%s*: ", f->name);
         sk_esc_md(b, f->caption);
         sk_sb_puts(b, " Files:");
         static const char *const ext[] = {"png", "pdf", "svg"};
         for (int e = 0; e < 3; e++)
-            if (rendered(in->gp, f->name, ext[e])) sk_sb_printf(b, " [%s](figures/%s.%s)", ext[e], f->name, ext[e]);
-        sk_sb_printf(b, " [gp](figures/%s.gp) [dat](figures/%s.dat)\n\n", f->name, f->name);
+            if (rendered(in->gp, f->name, ext[e])) sk_buf_printf(b, " [%s](figures/%s.%s)", ext[e], f->name, ext[e]);
+        sk_buf_printf(b, " [gp](figures/%s.gp) [dat](figures/%s.dat)\n\n", f->name, f->name);
     }
 }
 
@@ -180,13 +180,13 @@ static void page_html(sk_buf *b, const sk_report_summary *s, const sk_report_pag
     const char *title = in->title && *in->title ? in->title : "skytune report";
     sk_sb_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>");
     sk_esc_html(b, title);
-    sk_sb_printf(b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", css);
+    sk_buf_printf(b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", css);
     sk_esc_html(b, title);
-    sk_sb_printf(b, "</h1>\n<p>Layer-wise fine-tuning results (reproducing arXiv:2205.07124): %d complete cells, %d architectures, %d (arch, level) pairs",
+    sk_buf_printf(b, "</h1>\n<p>Layer-wise fine-tuning results (reproducing arXiv:2205.07124): %d complete cells, %d architectures, %d (arch, level) pairs",
                  set->n, s->n_archs, s->n_levels);
-    if (set->n_incomplete) sk_sb_printf(b, "; %d incomplete cells (no DONE) not included", set->n_incomplete);
-    if (set->n_bad) sk_sb_printf(b, "; %d bad records skipped", set->n_bad);
-    if (set->n_failed) sk_sb_printf(b, "; %d failed cells (listed below)", set->n_failed);
+    if (set->n_incomplete) sk_buf_printf(b, "; %d incomplete cells (no DONE) not included", set->n_incomplete);
+    if (set->n_bad) sk_buf_printf(b, "; %d bad records skipped", set->n_bad);
+    if (set->n_failed) sk_buf_printf(b, "; %d failed cells (listed below)", set->n_failed);
     sk_sb_puts(b, ".</p>\n");
     if (set->n_failed) {
         sk_sb_puts(b, "<ul class=\"warn\">\n");
@@ -201,7 +201,7 @@ static void page_html(sk_buf *b, const sk_report_summary *s, const sk_report_pag
     for (int i = 0; i < facts[F_SUITE].n; i++) {
         sk_sb_puts(b, "<li>cells of suite <code>");
         sk_esc_html(b, facts[F_SUITE].vals[i]);
-        sk_sb_printf(b, "</code> (%d): <code>skytune bench run --suite ", facts[F_SUITE].counts[i]);
+        sk_buf_printf(b, "</code> (%d): <code>skytune bench run --suite ", facts[F_SUITE].counts[i]);
         sk_esc_html(b, facts[F_SUITE].vals[i]);
         sk_sb_puts(b, "</code></li>\n");
     }
@@ -217,18 +217,18 @@ static void page_html(sk_buf *b, const sk_report_summary *s, const sk_report_pag
         sk_sb_puts(b, "</code>");
         int off = count_off_protocol(set, in->paper);
         if (off)
-            sk_sb_printf(b, "</li>\n<li class=\"warn\">note: %d of %d cells differ from the study's setup (weights not ImageNet or "
+            sk_buf_printf(b, "</li>\n<li class=\"warn\">note: %d of %d cells differ from the study's setup (weights not ImageNet or "
                             "another input size); their comparison with the study is for orientation only", off, set->n);
     } else {
         sk_sb_puts(b, "(not used)");
     }
     sk_sb_puts(b, "</li>\n</ul>\n<h2>Provenance</h2>\n");
     for (int f = 0; f < F_SUITE; f++) {
-        sk_sb_printf(b, "<h3>%s</h3>\n<ul>\n", fact_label[f]);
+        sk_buf_printf(b, "<h3>%s</h3>\n<ul>\n", fact_label[f]);
         for (int i = 0; i < facts[f].n; i++) {
             sk_sb_puts(b, "<li>");
             sk_esc_html(b, facts[f].vals[i]);
-            sk_sb_printf(b, " (%d cells)</li>\n", facts[f].counts[i]);
+            sk_buf_printf(b, " (%d cells)</li>\n", facts[f].counts[i]);
         }
         sk_sb_puts(b, "</ul>\n");
     }
@@ -244,18 +244,18 @@ static void page_html(sk_buf *b, const sk_report_summary *s, const sk_report_pag
     static const char *const ext[] = {"png", "pdf", "svg"};
     for (int i = 0; i < in->figs->n; i++) {
         const sk_report_fig *f = &in->figs->figs[i];
-        sk_sb_printf(b, "<figure id=\"%s\">\n", f->name);
+        sk_buf_printf(b, "<figure id=\"%s\">\n", f->name);
         if (rendered(in->gp, f->name, "png"))
-            sk_sb_printf(b, "<a href=\"figures/%s.png\"><img src=\"figures/%s.png\" alt=\"%s\"></a>\n", f->name, f->name, f->name);
+            sk_buf_printf(b, "<a href=\"figures/%s.png\"><img src=\"figures/%s.png\" alt=\"%s\"></a>\n", f->name, f->name, f->name);
         else if (rendered(in->gp, f->name, "svg"))
-            sk_sb_printf(b, "<a href=\"figures/%s.svg\"><img src=\"figures/%s.svg\" alt=\"%s\"></a>\n", f->name, f->name, f->name);
-        sk_sb_printf(b, "<figcaption><b>%s</b>: ", f->name);
+            sk_buf_printf(b, "<a href=\"figures/%s.svg\"><img src=\"figures/%s.svg\" alt=\"%s\"></a>\n", f->name, f->name, f->name);
+        sk_buf_printf(b, "<figcaption><b>%s</b>: ", f->name);
         sk_esc_html(b, f->caption);
         sk_sb_puts(b, " Files:");
         for (int e = 0; e < 3; e++)
             if (rendered(in->gp, f->name, ext[e]))
-                sk_sb_printf(b, " <a href=\"figures/%s.%s\">%s</a>", f->name, ext[e], ext[e]);
-        sk_sb_printf(b, " <a href=\"figures/%s.gp\">gp</a> <a href=\"figures/%s.dat\">dat</a></figcaption>\n</figure>\n",
+                sk_buf_printf(b, " <a href=\"figures/%s.%s\">%s</a>", f->name, ext[e], ext[e]);
+        sk_buf_printf(b, " <a href=\"figures/%s.gp\">gp</a> <a href=\"figures/%s.dat\">dat</a></figcaption>\n</figure>\n",
                      f->name, f->name);
     }
     sk_sb_puts(b, "</body>\n</html>\n");

@@ -151,7 +151,7 @@ static void write_tex(sk_buf *b, const table *t)
 {
     sk_sb_puts(b, "% Written by `skytune report`; needs \\usepackage{booktabs}.\n\\begin{table*}\n\\centering\n\\caption{");
     esc_tex(b, t->caption);
-    sk_sb_printf(b, "}\n\\label{tab:skytune-%s}\n\\small\n\\begin{tabular}{", t->name);
+    sk_buf_printf(b, "}\n\\label{tab:skytune-%s}\n\\small\n\\begin{tabular}{", t->name);
     for (int c = 0; c < t->ncol; c++)
         if (!t->cols[c].csv_only) sk_sb_puts(b, t->cols[c].right ? "r" : "l");
     sk_sb_puts(b, "}\n\\toprule\n");

@@ -7,20 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-void sk_sb_printf(sk_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    SK_ASSERT(n >= 0);
-    sk_buf_reserve(b, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 void sk_sb_puts(sk_buf *b, const char *s)
 {
     size_t n = strlen(s);

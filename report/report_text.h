@@ -3,7 +3,7 @@
  *
  * Invariant: every string that did not come from this program's own code passes through the
  * escaper of the language it lands in. Escapers append to an sk_buf; they never fail. This is
- * not a templating engine: callers build text in order with sk_sb_printf. */
+ * not a templating engine: callers build text in order with sk_buf_printf. */
 #ifndef SK_REPORT_TEXT_H
 #define SK_REPORT_TEXT_H
 
@@ -11,7 +11,6 @@
 #include "sk_common.h"
 
 /* printf onto the end of b (keeps b NUL-terminated one past len). */
-void sk_sb_printf(sk_buf *b, const char *fmt, ...) SK_PRINTF(2, 3);
 void sk_sb_puts(sk_buf *b, const char *s);
 /* Returns b's text (NUL-terminated; "" when empty). */
 const char *sk_sb_str(sk_buf *b);

@@ -10,7 +10,7 @@ PKGS=(
   # toolchain
   gcc make cmake pkg-config
   # libraries (ARCHITECTURE.md)
-  libopenblas-openmp-dev libgomp1 libcurl4-openssl-dev libarchive-dev libjpeg62-turbo-dev
+  libopenblas-openmp-dev libdnnl-dev libgomp1 libcurl4-openssl-dev libarchive-dev libjpeg62-turbo-dev
   libpng-dev libcfitsio-dev libhdf5-dev libcjson-dev zlib1g-dev
   # run time: figures, and TLS roots for the commands that reach SkyServer / Keras weight URLs
   gnuplot-nox ca-certificates

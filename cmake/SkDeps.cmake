@@ -19,21 +19,40 @@ if(SK_OPENMP)
   endif()
 endif()
 
-if(SK_BLAS STREQUAL "openblas")
-  # The OpenMP build of OpenBLAS, so BLAS and our own loops share one thread pool.
-  find_path(SK_OPENBLAS_INCLUDE cblas.h PATHS /usr/include/x86_64-linux-gnu/openblas-openmp
-            /usr/include/aarch64-linux-gnu/openblas-openmp /usr/include/openblas NO_DEFAULT_PATH)
-  find_library(SK_OPENBLAS_LIB openblas PATHS /usr/lib/x86_64-linux-gnu/openblas-openmp
-               /usr/lib/aarch64-linux-gnu/openblas-openmp NO_DEFAULT_PATH)
-  if(NOT SK_OPENBLAS_INCLUDE OR NOT SK_OPENBLAS_LIB)
-    message(FATAL_ERROR "OpenBLAS (OpenMP build) not found: install the Debian package 'libopenblas-openmp-dev' (or run ci/install-deps.sh)")
-  endif()
-  add_library(sk_blas INTERFACE)
-  target_include_directories(sk_blas INTERFACE ${SK_OPENBLAS_INCLUDE})
-  target_link_libraries(sk_blas INTERFACE ${SK_OPENBLAS_LIB})
-  target_compile_definitions(sk_blas INTERFACE SK_BLAS_OPENBLAS=1)
+# GEMM backends. OpenBLAS is always linked; oneDNN is linked too whenever it is installed, so one
+# binary can run both (sk_gemm_select, SKYTUNE_GEMM). SK_BLAS only picks the default.
+if(NOT SK_BLAS STREQUAL "openblas" AND NOT SK_BLAS STREQUAL "dnnl")
+  message(FATAL_ERROR "SK_BLAS=${SK_BLAS}: unknown GEMM backend (supported: openblas, dnnl)")
+endif()
+# The OpenMP build of OpenBLAS, so BLAS and our own loops share one thread pool.
+find_path(SK_OPENBLAS_INCLUDE cblas.h PATHS /usr/include/x86_64-linux-gnu/openblas-openmp
+          /usr/include/aarch64-linux-gnu/openblas-openmp /usr/include/openblas NO_DEFAULT_PATH)
+find_library(SK_OPENBLAS_LIB openblas PATHS /usr/lib/x86_64-linux-gnu/openblas-openmp
+             /usr/lib/aarch64-linux-gnu/openblas-openmp NO_DEFAULT_PATH)
+if(NOT SK_OPENBLAS_INCLUDE OR NOT SK_OPENBLAS_LIB)
+  message(FATAL_ERROR "OpenBLAS (OpenMP build) not found: install the Debian package 'libopenblas-openmp-dev' (or run ci/install-deps.sh)")
+endif()
+add_library(sk_blas INTERFACE)
+target_include_directories(sk_blas INTERFACE ${SK_OPENBLAS_INCLUDE})
+target_link_libraries(sk_blas INTERFACE ${SK_OPENBLAS_LIB})
+target_compile_definitions(sk_blas INTERFACE SK_BLAS_OPENBLAS=1)
+# oneDNN >= 2.0 (oneapi/dnnl/dnnl.h; its row-major dnnl_sgemm exists since 1.0). Debian ships no
+# dnnl.pc, and its dnnl-config.cmake requires OpenCL headers we do not need, so plain find_*.
+# Debian's build uses the OpenMP CPU runtime (libgomp): it shares our thread pool.
+find_path(SK_DNNL_INCLUDE oneapi/dnnl/dnnl.h)
+find_library(SK_DNNL_LIB dnnl)
+if(SK_DNNL_INCLUDE AND SK_DNNL_LIB)
+  target_include_directories(sk_blas INTERFACE ${SK_DNNL_INCLUDE})
+  target_link_libraries(sk_blas INTERFACE ${SK_DNNL_LIB})
+  target_compile_definitions(sk_blas INTERFACE SK_HAVE_DNNL=1)
+  message(STATUS "GEMM backends: openblas, dnnl (${SK_DNNL_LIB}); default ${SK_BLAS}")
+elseif(SK_BLAS STREQUAL "dnnl")
+  message(FATAL_ERROR "SK_BLAS=dnnl but oneDNN not found: install the Debian package 'libdnnl-dev' (or run ci/install-deps.sh)")
 else()
-  message(FATAL_ERROR "SK_BLAS=${SK_BLAS}: unknown GEMM backend (supported: openblas)")
+  message(STATUS "GEMM backends: openblas (oneDNN not found: libdnnl-dev adds the dnnl backend)")
+endif()
+if(SK_BLAS STREQUAL "dnnl")
+  target_compile_definitions(sk_blas INTERFACE SK_BLAS_DEFAULT_DNNL=1)
 endif()
 
 sk_require_pkg(SK_CURL libcurl libcurl4-openssl-dev)

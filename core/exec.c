@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "exec_internal.h"
+#include "log.h"
 
 typedef struct {
     size_t size; /* floats */
@@ -165,7 +166,8 @@ sk_exec *sk_exec_new(sk_graph *g, int max_batch)
             SK_ASSERT(in >= 0 && in < j);
             last_fwd_use[in] = j;
             if (nd->needs_grad) {
-                if (T_B(j) > last_bwd_use[in]) last_bwd_use[in] = T_B(j);
+                if (sk_exec_bwd_reads_input(g, nd, k) && T_B(j) > last_bwd_use[in])
+                    last_bwd_use[in] = T_B(j);
                 if (j > ex->first_bwd_consumer[in]) ex->first_bwd_consumer[in] = j;
             }
         }
@@ -180,7 +182,7 @@ sk_exec *sk_exec_new(sk_graph *g, int max_batch)
         int ng = nd->needs_grad;
         /* activation: alive until its last reader (forward, or a backward that reads inputs) */
         int t0 = i, t1 = last_fwd_use[i];
-        if (ng) t1 = T_B(i);
+        if (ng && sk_exec_bwd_reads_output(nd) && T_B(i) > t1) t1 = T_B(i);
         if (last_bwd_use[i] > t1) t1 = last_bwd_use[i];
         if (i == g->output) t1 = END;
         if (ex->nprefix && ex->in_prefix[i]) {
@@ -195,7 +197,8 @@ sk_exec *sk_exec_new(sk_graph *g, int max_batch)
             plan_add(&pl, i, B_GRAD, numel, gt0, T_B(i));
         }
         if (sk_exec_has_act(nd)) {
-            plan_add(&pl, i, B_PRE, numel, i, i == g->output ? END : (ng ? T_B(i) : i));
+            plan_add(&pl, i, B_PRE, numel, i,
+                     i == g->output ? END : (ng && sk_exec_bwd_reads_pre(nd) ? T_B(i) : i));
             if (ng) {
                 int dt0 = i == g->output ? T_out : T_B(i);
                 plan_add(&pl, i, B_DPRE, numel, dt0, T_B(i));
@@ -204,7 +207,7 @@ sk_exec *sk_exec_new(sk_graph *g, int max_batch)
         if (nd->op == SK_OP_SEPARABLE_CONV2D) {
             int c = g->nodes[nd->inputs[0]].c;
             size_t mid = mb * nd->h * nd->w * (size_t)c;
-            plan_add(&pl, i, B_MID, mid, i, ng ? T_B(i) : i);
+            plan_add(&pl, i, B_MID, mid, i, ng && sk_exec_bwd_reads_mid(nd) ? T_B(i) : i);
             if (ng) plan_add(&pl, i, B_DMID, mid, T_B(i), T_B(i));
             sk_conv_dims pd = sk_exec_pointwise_dims(nd, max_batch, c);
             size_t w = sk_conv2d_workspace(&pd);
@@ -281,6 +284,12 @@ int sk_exec_plan_check(const sk_exec *ex)
     return bad;
 }
 
+void sk_exec_set_profile(sk_exec *ex, double *fwd, double *bwd)
+{
+    ex->prof_fwd = fwd;
+    ex->prof_bwd = bwd;
+}
+
 void sk_exec_set_prefix_batched(sk_exec *ex, int batched) { ex->prefix_batched = batched != 0; }
 
 sk_graph *sk_exec_graph(const sk_exec *ex) { return ex->g; }
@@ -319,11 +328,13 @@ static void load_input(sk_exec *ex, const float *input, int n)
 static void run_node(sk_exec *ex, int i, int n)
 {
     sk_exec_fwd_fn f = sk_exec_ops[ex->g->nodes[i].op].fwd;
+    double t0 = ex->prof_fwd ? sk_now() : 0.0;
     if (ex->in_prefix[i] && !ex->prefix_batched) {
         for (int s = 0; s < n; s++) f(ex, i, 1, s);
     } else {
         f(ex, i, n, 0);
     }
+    if (ex->prof_fwd) ex->prof_fwd[i] += sk_now() - t0;
 }
 
 void sk_exec_forward(sk_exec *ex, const float *input, int n, int training, uint64_t seed,
@@ -423,7 +434,9 @@ void sk_exec_backward(sk_exec *ex, const float *dout, int wrt_logits)
                 memset(ex->buf[B_GRAD][in], 0,
                        (size_t)ex->n * sk_node_numel(sk_exec_node(ex, in)) * sizeof(float));
         }
+        double t0 = ex->prof_bwd ? sk_now() : 0.0;
         sk_exec_ops[nd->op].bwd(ex, i);
+        if (ex->prof_bwd) ex->prof_bwd[i] += sk_now() - t0;
         ex->bwd_ran[i] = 1;
         ex->bwd_count++;
     }

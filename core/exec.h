@@ -96,4 +96,9 @@ void sk_exec_forward_suffix(sk_exec *ex, const float *boundary, int n, int train
  * the executor. */
 int sk_exec_trainable_ranges(const sk_exec *ex, const size_t **ranges);
 
+/* Profiling: when set, the wall time of every node's forward and backward is ADDED to
+ * fwd[id] / bwd[id] (arrays of g->n doubles owned by the caller; NULL turns it off). For the
+ * speed benchmark; costs two clock reads per node. */
+void sk_exec_set_profile(sk_exec *ex, double *fwd, double *bwd);
+
 #endif

@@ -42,12 +42,19 @@ struct sk_exec {
     int skip_softmax;  /* backward of the current pass started from the logits */
     int prefix_batched; /* run prefix nodes on the whole batch (see sk_exec_set_prefix_batched) */
     int fwd_fresh;     /* a forward ran since the last backward */
+    double *prof_fwd, *prof_bwd; /* per-node seconds, accumulated (sk_exec_set_profile) */
 };
 
 static inline const sk_node *sk_exec_node(const sk_exec *ex, int id) { return &ex->g->nodes[id]; }
 
 /* Conv2D / SeparableConv2D / Dense with a fused non-linear activation. */
 int sk_exec_has_act(const sk_node *nd);
+/* What a node's backward reads besides gradients, so the planner can end a buffer's lifetime
+ * early: input k (as an activation), its own output, its pre-activation / depthwise middle. */
+int sk_exec_bwd_reads_input(const sk_graph *g, const sk_node *nd, int k);
+int sk_exec_bwd_reads_output(const sk_node *nd);
+int sk_exec_bwd_reads_pre(const sk_node *nd);
+int sk_exec_bwd_reads_mid(const sk_node *nd);
 /* Window geometry of a conv/pool node for n samples with oc output channels. */
 sk_conv_dims sk_exec_window_dims(const sk_exec *ex, const sk_node *nd, int n, int oc);
 /* The pointwise half of a SeparableConv2D: 1x1, stride 1, on the depthwise output. */

@@ -46,6 +46,51 @@ int sk_exec_has_act(const sk_node *nd)
     }
 }
 
+/* Activations whose backward needs the output (relu: out > 0; sigmoid, softmax: out) or the
+ * input (swish). Linear needs neither. */
+static int act_reads_output(sk_act a)
+{
+    return a == SK_ACT_RELU || a == SK_ACT_RELU6 || a == SK_ACT_SIGMOID || a == SK_ACT_SOFTMAX;
+}
+
+int sk_exec_bwd_reads_input(const sk_graph *g, const sk_node *nd, int k)
+{
+    (void)g;
+    SK_ASSERT(k >= 0 && k < nd->ninputs);
+    switch (nd->op) {
+    case SK_OP_CONV2D:
+    case SK_OP_DENSE:
+    case SK_OP_DEPTHWISE_CONV2D:
+    case SK_OP_SEPARABLE_CONV2D:
+    case SK_OP_BATCHNORM: /* kernel/gamma gradients, and batch statistics: trainable only */
+        return nd->trainable;
+    case SK_OP_RELU: return 0;
+    case SK_OP_ACTIVATION: return nd->cfg.act == SK_ACT_SWISH;
+    case SK_OP_MULTIPLY:
+    case SK_OP_MAXPOOL2D: return 1;
+    default: return 0; /* add, concat, reshape, pad, crop, avg/global pool, rescale, norm, dropout */
+    }
+}
+
+int sk_exec_bwd_reads_output(const sk_node *nd)
+{
+    switch (nd->op) {
+    case SK_OP_RELU: return 1;
+    case SK_OP_ACTIVATION: return act_reads_output(nd->cfg.act);
+    default: return sk_exec_has_act(nd) && act_reads_output(nd->cfg.act);
+    }
+}
+
+int sk_exec_bwd_reads_pre(const sk_node *nd)
+{
+    return sk_exec_has_act(nd) && nd->cfg.act == SK_ACT_SWISH;
+}
+
+int sk_exec_bwd_reads_mid(const sk_node *nd)
+{
+    return nd->op == SK_OP_SEPARABLE_CONV2D && nd->trainable;
+}
+
 sk_conv_dims sk_exec_window_dims(const sk_exec *ex, const sk_node *nd, int n, int oc)
 {
     const sk_node *in = sk_exec_node(ex, nd->inputs[0]);

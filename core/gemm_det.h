@@ -1,0 +1,44 @@
+/* gemm_det.h: a bit-deterministic row-major SGEMM of our own.
+ *
+ * C = op(A) * op(B) + beta * C, op(A) M x K, op(B) K x N, same argument meaning as sk_sgemm and
+ * cblas row-major. Only alpha == 1 and beta in {0, 1} are supported (SK_ASSERT otherwise).
+ * Every element is computed by ONE fixed sequence of operations, the one of sk_sgemm_det_ref:
+ *     acc = (beta == 1 ? C[i][j] : 0.0f);
+ *     for k = 0 .. K-1 in order: acc = fmaf(opA[i][k], opB[k][j], acc);
+ *     C[i][j] = acc;
+ * so the bits of a row of C depend neither on M, nor on the row's position in the call, nor on
+ * the thread count, nor on the ISA path (AVX-512, AVX2+FMA, scalar fmaf). Threads split C only
+ * (never K). Must not be called from inside an OpenMP parallel region (it would run on one
+ * thread, still with the same bits). Thread-safe: packing buffers are per thread. */
+#ifndef SK_GEMM_DET_H
+#define SK_GEMM_DET_H
+
+#include "sk_common.h"
+
+void sk_sgemm_det(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                  int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+/* The naive scalar loop above, single-threaded: the twin the tests compare against. */
+void sk_sgemm_det_ref(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                      int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+/* Code paths. AUTO picks the best one this CPU supports (AVX-512, then AVX2, then scalar). */
+typedef enum {
+    SK_GEMM_DET_AUTO = 0,
+    SK_GEMM_DET_SCALAR,
+    SK_GEMM_DET_AVX2,   /* AVX2 + FMA */
+    SK_GEMM_DET_AVX512, /* AVX-512F + FMA */
+    SK_GEMM_DET_ISA_COUNT
+} sk_gemm_det_isa;
+
+/* 1 if this CPU (and OS) can run `isa` (AUTO and SCALAR always can), else 0. */
+int sk_gemm_det_isa_supported(int isa);
+/* Forces the path used by later calls (for tests and benchmarks); returns the previously forced
+ * value (AUTO if none), or -1 (nothing changed) if `isa` is unknown or unsupported here.
+ * Not thread-safe: call while no other thread is inside sk_sgemm_det. */
+int sk_gemm_det_set_isa(int isa);
+/* The path the next call will take (never AUTO), and a static name for it. */
+int sk_gemm_det_isa_current(void);
+const char *sk_gemm_det_isa_name(int isa);
+
+#endif

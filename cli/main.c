@@ -1,5 +1,6 @@
 /* main.c: `skytune`: global options, then dispatch to a subcommand. The only place that exits. */
 #include "buildinfo.h"
+#include "gemm.h"
 #include "commands.h"
 #include "log.h"
 
@@ -71,6 +72,11 @@ int main(int argc, char **argv)
     }
     if (i >= argc) {
         usage(stderr);
+        return 2;
+    }
+    sk_error err;
+    if (sk_gemm_init_from_env(&err) != SK_OK) {
+        fprintf(stderr, "skytune: %s\n", err.msg);
         return 2;
     }
     return sk_dispatch("skytune", top, (int)SK_ARRAY_LEN(top), argc - i, argv + i);

@@ -21,8 +21,8 @@ endif()
 
 # GEMM backends. OpenBLAS is always linked; oneDNN is linked too whenever it is installed, so one
 # binary can run both (sk_gemm_select, SKYTUNE_GEMM). SK_BLAS only picks the default.
-if(NOT SK_BLAS STREQUAL "openblas" AND NOT SK_BLAS STREQUAL "dnnl")
-  message(FATAL_ERROR "SK_BLAS=${SK_BLAS}: unknown GEMM backend (supported: openblas, dnnl)")
+if(NOT SK_BLAS MATCHES "^(openblas|dnnl|det)$")
+  message(FATAL_ERROR "SK_BLAS=${SK_BLAS}: unknown GEMM backend (supported: openblas, dnnl, det)")
 endif()
 # The OpenMP build of OpenBLAS, so BLAS and our own loops share one thread pool.
 find_path(SK_OPENBLAS_INCLUDE cblas.h PATHS /usr/include/x86_64-linux-gnu/openblas-openmp
@@ -51,9 +51,7 @@ elseif(SK_BLAS STREQUAL "dnnl")
 else()
   message(STATUS "GEMM backends: openblas (oneDNN not found: libdnnl-dev adds the dnnl backend)")
 endif()
-if(SK_BLAS STREQUAL "dnnl")
-  target_compile_definitions(sk_blas INTERFACE SK_BLAS_DEFAULT_DNNL=1)
-endif()
+target_compile_definitions(sk_blas INTERFACE SK_BLAS_DEFAULT="${SK_BLAS}")
 
 sk_require_pkg(SK_CURL libcurl libcurl4-openssl-dev)
 sk_require_pkg(SK_ARCHIVE libarchive libarchive-dev)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "exec_internal.h"
+#include "gemm.h"
 #include "log.h"
 
 typedef struct {
@@ -329,7 +330,7 @@ static void run_node(sk_exec *ex, int i, int n)
 {
     sk_exec_fwd_fn f = sk_exec_ops[ex->g->nodes[i].op].fwd;
     double t0 = ex->prof_fwd ? sk_now() : 0.0;
-    if (ex->in_prefix[i] && !ex->prefix_batched) {
+    if (ex->in_prefix[i] && !ex->prefix_batched && !sk_gemm_row_invariant()) {
         for (int s = 0; s < n; s++) f(ex, i, 1, s);
     } else {
         f(ex, i, n, 0);

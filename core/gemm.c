@@ -13,6 +13,7 @@
  * thread count, except at M = 1 or N = 1 (a separate GEMV kernel). At 8 threads they do. That
  * is an implementation detail of one version, not a contract. */
 #include "gemm.h"
+#include "gemm_det.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,17 +132,53 @@ static int dnnl_backend_threads(void)
 }
 #endif /* SK_HAVE_DNNL */
 
+/* ---- det: our own (gemm_det.h), one fixed FMA chain per element ---- */
+
+static void det_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                      int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    if (alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) { /* every use in the training core */
+        sk_sgemm_det(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    /* General BLAS semantics: T = op(A) op(B) deterministically, then C = alpha T + beta C. */
+    float *t = sk_xmalloc_aligned((size_t)m * n * sizeof(float));
+    sk_sgemm_det(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, t, n);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float *x = &c[(size_t)i * ldc + j];
+            float v = alpha * t[(size_t)i * n + j];
+            *x = beta == 0.0f ? v : v + beta * *x;
+        }
+    free(t);
+}
+static const char *det_config(void)
+{
+    return "skytune det sgemm (one fmaf chain per element, K in order; M-, thread- and "
+           "ISA-independent bits)";
+}
+static const char *det_corename(void) { return sk_gemm_det_isa_name(sk_gemm_det_isa_current()); }
+static int det_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 /* ---- dispatch ---- */
 
 static const backend g_backends[] = {
     {"openblas", openblas_sgemm, openblas_config, openblas_corename, openblas_threads},
+    {"det", det_sgemm, det_config, det_corename, det_threads},
 #ifdef SK_HAVE_DNNL
     {"dnnl", dnnl_backend_sgemm, dnnl_backend_config, dnnl_backend_corename, dnnl_backend_threads},
 #endif
 };
 
-#ifdef SK_BLAS_DEFAULT_DNNL
-#define DEFAULT_BACKEND "dnnl"
+#ifdef SK_BLAS_DEFAULT
+#define DEFAULT_BACKEND SK_BLAS_DEFAULT
 #else
 #define DEFAULT_BACKEND "openblas"
 #endif
@@ -213,6 +250,7 @@ void sk_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
 }
 
 const char *sk_blas_name(void) { return current()->name; }
+int sk_gemm_row_invariant(void) { return current()->sgemm == det_sgemm; }
 const char *sk_blas_config(void) { return current()->config(); }
 const char *sk_blas_corename(void) { return current()->corename(); }
 int sk_blas_threads(void) { return current()->threads(); }

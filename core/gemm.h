@@ -4,8 +4,9 @@
  * Every matrix product in the training core goes through here, so the backend is one switch.
  * Must not be called from inside an OpenMP parallel region (one thread pool).
  *
- * Backends: "openblas" (always built) and "dnnl" (oneDNN, built when libdnnl-dev is installed).
- * The default is the CMake option SK_BLAS; the environment variable SKYTUNE_GEMM (openblas|dnnl)
+ * Backends: "openblas" (always built), "det" (ours, gemm_det.h: always built; bit-identical for
+ * any M, thread count and ISA) and "dnnl" (oneDNN, built when libdnnl-dev is installed).
+ * The default is the CMake option SK_BLAS; the environment variable SKYTUNE_GEMM (openblas|det|dnnl)
  * overrides it when the backend is first used; sk_gemm_select overrides both. Results are not
  * bit-identical across backends (different kernels sum K in different orders). */
 #ifndef SK_GEMM_H
@@ -31,6 +32,11 @@ sk_status sk_gemm_init_from_env(sk_error *err) SK_WUR;
 /* Writes up to max compiled-in backend names (static strings) to names; returns how many are
  * compiled in (may exceed max). The first is "openblas". */
 int sk_gemm_backends(const char **names, int max);
+
+/* 1 if the current backend gives every output element bits that depend only on its row of
+ * op(A) and column of op(B): not on M, the row's position or the thread count ("det"). The
+ * executor then runs the frozen prefix batched, since that equals the per-image result. */
+int sk_gemm_row_invariant(void);
 
 /* Facts about the CURRENT backend, for --version and run records (static strings). */
 const char *sk_blas_name(void);     /* "openblas" or "dnnl" */

@@ -9,7 +9,11 @@ v=$("$SKYTUNE" --version)
 ok grep -q '^skytune [0-9]' <<<"$v"
 ok grep -q 'compiler: *GCC\|compiler: *Clang' <<<"$v"
 ok grep -q 'flags:.*-Wall' <<<"$v"
-ok grep -qi 'blas: *openblas (OpenBLAS' <<<"$v"
+ok grep -qi 'blas: *\(openblas (OpenBLAS\|det (skytune det\|dnnl (oneDNN\)' <<<"$v"
+ok grep -q 'blas: *openblas' <<<"$(SKYTUNE_GEMM=openblas "$SKYTUNE" --version)"
+ok grep -q 'blas: *det' <<<"$(SKYTUNE_GEMM=det "$SKYTUNE" --version)"
+ok status_is 2 env SKYTUNE_GEMM=nosuch "$SKYTUNE" arch list
+ok grep -q "SKYTUNE_GEMM='nosuch'" <<<"$(SKYTUNE_GEMM=nosuch "$SKYTUNE" arch list 2>&1)"
 ok grep -q 'core ' <<<"$v"
 ok grep -q 'openmp: *[0-9]' <<<"$v"
 ok grep -q 'git ' <<<"$v"

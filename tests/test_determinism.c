@@ -207,6 +207,9 @@ static void gemm_threads(void)
     printf("sgemm %dx%dx%d, 1 vs 2 threads: %zu of %d outputs differ, max relative %.3g\n", M,
            NN, KK, ndiff, M * NN, rel);
     CHECKF(rel < 1e-5, "sgemm 1 vs 2 threads: max relative difference %.3g", rel);
+    if (sk_gemm_row_invariant()) /* det: the same FMA chain per element on any thread count */
+        CHECKF(ndiff == 0, "%s sgemm: %zu outputs differ between 1 and 2 threads", sk_blas_name(),
+               ndiff);
     free(a);
     free(b);
     free(c1);
@@ -287,6 +290,7 @@ int main(void)
     printf("1 vs 2 threads: parameters %s (max relative difference %.3g)\n",
            t1.hash == a.hash ? "bit-identical" : "differ", rel);
     CHECKF(rel < 1e-3, "1 vs 2 threads: max relative difference %.3g above 1e-3", rel);
+    if (sk_gemm_row_invariant()) same(&a, &t1, 0, "1 vs 2 threads (row-invariant GEMM)");
     CHECK(fabs(t1.losses[2] - a.losses[2]) < 1e-3);
     set_threads(2);
 

@@ -1,5 +1,5 @@
 // LABELS: unit
-/* test_gemm: sk_sgemm on every compiled-in backend (openblas, dnnl), and what each one does for
+/* test_gemm: sk_sgemm on every compiled-in backend (openblas, det, dnnl), and what each one does for
  * determinism.
  *  - correctness against a naive double-accumulating reference: odd shapes, all four transpose
  *    combinations, alpha/beta not 1/0, leading dimensions above the minimum (the gap in C must
@@ -271,15 +271,20 @@ static void test_selection(const char *env_before)
 {
     const char *names[4];
     int n = sk_gemm_backends(names, 4);
-    CHECK(n >= 1 && n <= 2);
+    CHECK(n >= 2 && n <= 3);
     CHECK_STR(names[0], "openblas");
+    CHECK_STR(names[1], "det");
+    CHECK(sk_gemm_select("det") == 0);
+    CHECK_STR(sk_blas_name(), "det");
+    CHECK(sk_gemm_row_invariant());
     CHECK(sk_gemm_select("no-such-blas") == -1);
     CHECK(sk_gemm_select(NULL) == -1);
     CHECK(sk_gemm_select("openblas") == 0);
     CHECK_STR(sk_blas_name(), "openblas");
+    CHECK(!sk_gemm_row_invariant());
 #ifdef SK_HAVE_DNNL
-    CHECK_EQ_INT(n, 2);
-    CHECK_STR(names[1], "dnnl");
+    CHECK_EQ_INT(n, 3);
+    CHECK_STR(names[2], "dnnl");
     CHECK(sk_gemm_select("dnnl") == 0);
     CHECK_STR(sk_blas_name(), "dnnl");
     CHECK(strncmp(sk_blas_config(), "oneDNN ", 7) == 0);

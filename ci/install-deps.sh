@@ -2,7 +2,7 @@
 # Installs exactly the Debian packages skytune needs to build, test and report, and only those
 # that are missing. Idempotent. As root it installs; as another user it prints the command to
 # run and exits non-zero. Package names are Debian 12 (bookworm).
-# Usage: ci/install-deps.sh [slurm]   (slurm: also Slurm and MUNGE, for the `slurm` test label,
+# Usage: ci/install-deps.sh [slurm] [peer]   (peer: PyTorch for the speed benchmark's peer; slurm: also Slurm and MUNGE, for the `slurm` test label,
 #        which starts a private single-node Slurm from these binaries; nothing in /etc is used)
 set -euo pipefail
 
@@ -20,7 +20,9 @@ PKGS=(
 for group in "$@"; do
   case "$group" in
     slurm) PKGS+=(slurm-wlm slurmctld slurmd slurm-client munge) ;;
-    *) echo "install-deps: unknown package group '$group' (known: slurm)" >&2; exit 2 ;;
+    # the PyTorch peer of `skytune bench speed --peer` (benchmarks/peers/pytorch_speed.py)
+    peer) PKGS+=(python3-torch python3-torchvision) ;;
+    *) echo "install-deps: unknown package group '$group' (known: slurm, peer)" >&2; exit 2 ;;
   esac
 done
 

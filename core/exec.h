@@ -19,13 +19,14 @@
  * fixed function of each image, so callers may compute the boundary once per image
  * (sk_exec_forward_prefix) and later run only the suffix (sk_exec_forward_suffix).
  *
- * Determinism: for a fixed thread count, results are bit-identical run to run. OpenBLAS
- * (0.3.21, Haswell kernels) gives results for a GEMM row that depend on the number of rows M of
- * the call and on the thread count (different micro-kernels for row tails, rows split between
- * threads), measured in docs/FORMATS.md "Determinism". So that the prefix cache is bit-identical
- * to the uncached path, prefix nodes run one sample at a time by default (M depends only on the
- * image; sk_exec_set_prefix_batched opts out). Across thread counts results differ by a few float ulps per GEMM; test_determinism
- * bounds that. */
+ * Determinism: for a fixed thread count, results are bit-identical run to run. With a
+ * row-invariant GEMM backend (sk_gemm_row_invariant: "det", the default) a row of every GEMM has
+ * the same bits whatever M and the thread count, and so does every other kernel, so the prefix
+ * runs batched and results are identical across thread counts too. With OpenBLAS (and oneDNN,
+ * which promises nothing) a row's bits depend on M and the thread count, so prefix nodes run one
+ * sample at a time (M then depends only on the image) to keep the prefix cache bit-identical to
+ * the uncached path; sk_exec_set_prefix_batched opts out. See docs/FORMATS.md "Determinism".
+ */
 #ifndef SK_EXEC_H
 #define SK_EXEC_H
 

@@ -7,7 +7,8 @@
  * is large for small feature maps and the workspace stays bounded for big ones; the per-image
  * forward runs one GEMM per image instead, so an image's bits do not depend on its batch.
  * Invariants: backward accumulates (+=); every reduction not done by the BLAS runs in a fixed
- * order (col2im is a gather over input pixels, depthwise dkernel is reduced per channel block),
+ * order (col2im is a gather over input pixels, depthwise dkernel is reduced per fixed (image
+ * group, channel block) and the partials are combined in group order),
  * so these kernels give the same bits for any thread count. sk_sgemm is never called inside an
  * OpenMP region. BLAS-backed results (conv, dense) are deterministic for a fixed thread count
  * but differ between OpenBLAS thread counts (measured: every sgemm shape tried).
@@ -278,8 +279,44 @@ void sk_conv2d_backward_ref(float *dinp, float *dkernel, float *dbias, const flo
 
 /* ---- depthwise ---- */
 
-/* Channel block held in registers across the taps of one output pixel. */
-#define DW_VB 16
+/* Output columns ow with 0 <= ow * sw - pl + kj < w: [*ow0, *ow1). */
+static inline void dw_ow_range(const sk_conv_dims *d, int kj, int *ow0, int *ow1)
+{
+    int lo = d->pl - kj, hi = d->w - 1 + d->pl - kj;
+    *ow0 = lo <= 0 ? 0 : (lo + d->sw - 1) / d->sw;
+    *ow1 = hi < 0 ? 0 : hi / d->sw + 1;
+    if (*ow1 > d->ow) *ow1 = d->ow;
+}
+
+/* Output row r = (n, oh) of the depthwise forward. Per output value: bias, then the valid taps
+ * in row-major order, in float (taps outermost so the inner loop runs along the row); the same
+ * bits whether the image is alone or in a batch. */
+SK_OPS_CLONES static void dw_fwd_row(float *restrict o, const float *restrict inp,
+                                     const float *restrict kernel, const float *restrict bias,
+                                     const sk_conv_dims *d, int r)
+{
+    const int C = d->c;
+    int n = r / d->oh, oh = r % d->oh;
+    const float *ib = inp + (size_t)n * d->h * d->w * C;
+    int ki0 = d->pt - oh * d->sh, ki1 = d->h + d->pt - oh * d->sh;
+    if (ki0 < 0) ki0 = 0;
+    if (ki1 > d->kh) ki1 = d->kh;
+    for (int ow = 0; ow < d->ow; ow++)
+        for (int c = 0; c < C; c++) o[(size_t)ow * C + c] = bias ? bias[c] : 0.0f;
+    for (int ki = ki0; ki < ki1; ki++) {
+        const float *ir = ib + (size_t)(oh * d->sh - d->pt + ki) * d->w * C;
+        for (int kj = 0; kj < d->kw; kj++) {
+            int ow0, ow1;
+            dw_ow_range(d, kj, &ow0, &ow1);
+            const float *kp = kernel + ((size_t)ki * d->kw + kj) * C;
+            for (int ow = ow0; ow < ow1; ow++) {
+                const float *ip = ir + (size_t)(ow * d->sw - d->pl + kj) * C;
+                float *op = o + (size_t)ow * C;
+                for (int c = 0; c < C; c++) op[c] += ip[c] * kp[c];
+            }
+        }
+    }
+}
 
 void sk_dwconv2d_forward(float *out, const float *inp, const float *kernel, const float *bias,
                          const sk_conv_dims *d)
@@ -289,47 +326,79 @@ void sk_dwconv2d_forward(float *out, const float *inp, const float *kernel, cons
     const int C = d->c;
     const int rows = d->n * d->oh;
     SK_OMP_FOR_IF((size_t)rows * d->ow * C * d->kh * d->kw >= SK_OMP_MIN_WORK)
-    for (int r = 0; r < rows; r++) {
-        int n = r / d->oh, oh = r % d->oh;
-        const float *ib = inp + (size_t)n * d->h * d->w * C;
-        int ki0 = d->pt - oh * d->sh, ki1 = d->h + d->pt - oh * d->sh;
-        if (ki0 < 0) ki0 = 0;
-        if (ki1 > d->kh) ki1 = d->kh;
-        for (int ow = 0; ow < d->ow; ow++) {
-            float *o = out + ((size_t)r * d->ow + ow) * C;
-            int kj0 = d->pl - ow * d->sw, kj1 = d->w + d->pl - ow * d->sw;
-            if (kj0 < 0) kj0 = 0;
-            if (kj1 > d->kw) kj1 = d->kw;
-            int c0 = 0;
-            /* same per-channel summation order as the tail loop: bias, then taps row-major */
-            for (; c0 + DW_VB <= C; c0 += DW_VB) {
-                float acc[DW_VB];
-                for (int j = 0; j < DW_VB; j++) acc[j] = bias ? bias[c0 + j] : 0.0f;
-                for (int ki = ki0; ki < ki1; ki++) {
-                    int ih = oh * d->sh - d->pt + ki;
-                    for (int kj = kj0; kj < kj1; kj++) {
-                        int iw = ow * d->sw - d->pl + kj;
-                        const float *ip = ib + ((size_t)ih * d->w + iw) * C + c0;
-                        const float *kp = kernel + ((size_t)ki * d->kw + kj) * C + c0;
-                        for (int j = 0; j < DW_VB; j++) acc[j] += ip[j] * kp[j];
-                    }
-                }
-                for (int j = 0; j < DW_VB; j++) o[c0 + j] = acc[j];
+    for (int r = 0; r < rows; r++)
+        dw_fwd_row(out + (size_t)r * d->ow * C, inp, kernel, bias, d, r);
+}
+
+/* Input row r = (n, ih) of dinp: every pixel gathers its contributions in (ki, kj) order, so the
+ * thread that owns the row never changes its bits. */
+SK_OPS_CLONES static void dw_dinp_row(float *restrict drow, const float *restrict dout,
+                                      const float *restrict kernel, const sk_conv_dims *d, int r)
+{
+    const int C = d->c;
+    int n = r / d->h, ih = r % d->h;
+    const float *db = dout + (size_t)n * d->oh * d->ow * C;
+    for (int ki = 0; ki < d->kh; ki++) {
+        int t = ih + d->pt - ki;
+        if (t < 0 || t % d->sh) continue;
+        int oh = t / d->sh;
+        if (oh >= d->oh) continue;
+        const float *gr = db + (size_t)oh * d->ow * C;
+        for (int kj = 0; kj < d->kw; kj++) {
+            int ow0, ow1;
+            dw_ow_range(d, kj, &ow0, &ow1);
+            const float *kp = kernel + ((size_t)ki * d->kw + kj) * C;
+            for (int ow = ow0; ow < ow1; ow++) {
+                float *dp = drow + (size_t)(ow * d->sw - d->pl + kj) * C;
+                const float *g = gr + (size_t)ow * C;
+                for (int c = 0; c < C; c++) dp[c] += g[c] * kp[c];
             }
-            if (c0 == C) continue;
-            for (int c = c0; c < C; c++) o[c] = bias ? bias[c] : 0.0f;
-            for (int ki = ki0; ki < ki1; ki++) {
+        }
+    }
+}
+
+/* acc[k * cn + j] += the kernel gradient of tap k, channel c0 + j, over images [n0, n1):
+ * per (image, output row, tap) the row is summed over ow in float, then folded in double. */
+SK_OPS_CLONES static void dw_dkernel_part(double *restrict acc, const float *restrict dout,
+                                          const float *restrict inp, const sk_conv_dims *d,
+                                          int n0, int n1, int c0, int cn)
+{
+    const int C = d->c;
+    for (int n = n0; n < n1; n++) {
+        const float *ib = inp + (size_t)n * d->h * d->w * C + c0;
+        for (int oh = 0; oh < d->oh; oh++) {
+            const float *gr = dout + ((size_t)n * d->oh + oh) * d->ow * C + c0;
+            for (int ki = 0; ki < d->kh; ki++) {
                 int ih = oh * d->sh - d->pt + ki;
-                for (int kj = kj0; kj < kj1; kj++) {
-                    int iw = ow * d->sw - d->pl + kj;
-                    const float *ip = ib + ((size_t)ih * d->w + iw) * C;
-                    const float *kp = kernel + ((size_t)ki * d->kw + kj) * C;
-                    for (int c = c0; c < C; c++) o[c] += ip[c] * kp[c];
+                if (ih < 0 || ih >= d->h) continue;
+                const float *ir = ib + (size_t)ih * d->w * C;
+                for (int kj = 0; kj < d->kw; kj++) {
+                    int ow0, ow1;
+                    dw_ow_range(d, kj, &ow0, &ow1);
+                    double *ak = acc + (size_t)(ki * d->kw + kj) * cn;
+                    float s[SK_OPS_CBLOCK] = {0};
+                    if (cn == SK_OPS_CBLOCK) {
+                        for (int ow = ow0; ow < ow1; ow++) {
+                            const float *g = gr + (size_t)ow * C;
+                            const float *ip = ir + (size_t)(ow * d->sw - d->pl + kj) * C;
+                            for (int j = 0; j < SK_OPS_CBLOCK; j++) s[j] += g[j] * ip[j];
+                        }
+                    } else {
+                        for (int ow = ow0; ow < ow1; ow++) {
+                            const float *g = gr + (size_t)ow * C;
+                            const float *ip = ir + (size_t)(ow * d->sw - d->pl + kj) * C;
+                            for (int j = 0; j < cn; j++) s[j] += g[j] * ip[j];
+                        }
+                    }
+                    for (int j = 0; j < cn; j++) ak[j] += s[j];
                 }
             }
         }
     }
 }
+
+/* Images per dkernel group: at most 8 groups, a function of the batch size only. */
+static int dw_group(int n) { return (n + 7) / 8; }
 
 void sk_dwconv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                           const float *inp, const float *kernel, const sk_conv_dims *d)
@@ -339,80 +408,36 @@ void sk_dwconv2d_backward(float *dinp, float *dkernel, float *dbias, const float
     const int C = d->c, KHW = d->kh * d->kw;
     if (dbias) sk_ops_colsum_acc(dbias, dout, (size_t)d->n * d->oh * d->ow, C);
     if (dinp) {
-        /* gather over input pixels: disjoint rows per thread, fixed (ki, kj) order */
         const int rows = d->n * d->h;
         SK_OMP_FOR_IF((size_t)rows * d->w * C * KHW >= SK_OMP_MIN_WORK)
-        for (int r = 0; r < rows; r++) {
-            int n = r / d->h, ih = r % d->h;
-            const float *db = dout + (size_t)n * d->oh * d->ow * C;
-            for (int ki = 0; ki < d->kh; ki++) {
-                int t = ih + d->pt - ki;
-                if (t < 0 || t % d->sh) continue;
-                int oh = t / d->sh;
-                if (oh >= d->oh) continue;
-                for (int iw = 0; iw < d->w; iw++) {
-                    float *dp = dinp + ((size_t)r * d->w + iw) * C;
-                    for (int kj = 0; kj < d->kw; kj++) {
-                        int u = iw + d->pl - kj;
-                        if (u < 0 || u % d->sw) continue;
-                        int ow = u / d->sw;
-                        if (ow >= d->ow) continue;
-                        const float *g = db + ((size_t)oh * d->ow + ow) * C;
-                        const float *kp = kernel + ((size_t)ki * d->kw + kj) * C;
-                        for (int c = 0; c < C; c++) dp[c] += g[c] * kp[c];
-                    }
-                }
-            }
-        }
+        for (int r = 0; r < rows; r++)
+            dw_dinp_row(dinp + (size_t)r * d->w * C, dout, kernel, d, r);
     }
     if (dkernel) {
-        /* one thread per channel block; per tap, each output row is summed over ow in float
-         * and folded into a double in (n, oh) order: the same bits for any thread count */
-        SK_ASSERT_MSG(KHW <= 49, "depthwise kernel larger than 7x7");
-        const int nblk = (C + SK_OPS_CBLOCK - 1) / SK_OPS_CBLOCK;
+        /* items (image group, channel block), each reduced in (n, oh) order into its own
+         * partial; partials are combined in group order: the same bits for any thread count */
+        const int G = dw_group(d->n), ng = (d->n + G - 1) / G;
+        const int nblk = (C + SK_OPS_CBLOCK - 1) / SK_OPS_CBLOCK, items = ng * nblk;
+        double *part = sk_ops_scratch((size_t)ng * KHW * C * sizeof(double));
         SK_OMP_FOR_IF((size_t)d->n * d->oh * d->ow * C * KHW >= SK_OMP_MIN_WORK)
-        for (int b = 0; b < nblk; b++) {
-            const int c0 = b * SK_OPS_CBLOCK;
+        for (int it = 0; it < items; it++) {
+            const int g = it / nblk, c0 = (it % nblk) * SK_OPS_CBLOCK;
             const int cn = C - c0 < SK_OPS_CBLOCK ? C - c0 : SK_OPS_CBLOCK;
-            double acc[49 * SK_OPS_CBLOCK];
-            memset(acc, 0, sizeof acc);
-            for (int n = 0; n < d->n; n++) {
-                const float *ib = inp + (size_t)n * d->h * d->w * C + c0;
-                for (int oh = 0; oh < d->oh; oh++) {
-                    const float *gr = dout + ((size_t)n * d->oh + oh) * d->ow * C + c0;
-                    for (int ki = 0; ki < d->kh; ki++) {
-                        int ih = oh * d->sh - d->pt + ki;
-                        if (ih < 0 || ih >= d->h) continue;
-                        const float *ir = ib + (size_t)ih * d->w * C;
-                        for (int kj = 0; kj < d->kw; kj++) {
-                            /* ow with 0 <= ow*sw - pl + kj < w */
-                            int lo = d->pl - kj, hi = d->w - 1 + d->pl - kj;
-                            int ow0 = lo <= 0 ? 0 : (lo + d->sw - 1) / d->sw;
-                            int ow1 = hi < 0 ? 0 : hi / d->sw + 1;
-                            if (ow1 > d->ow) ow1 = d->ow;
-                            double *ak = acc + (ki * d->kw + kj) * SK_OPS_CBLOCK;
-                            float s[SK_OPS_CBLOCK] = {0};
-                            if (cn == SK_OPS_CBLOCK) {
-                                for (int ow = ow0; ow < ow1; ow++) {
-                                    const float *g = gr + (size_t)ow * C;
-                                    const float *ip = ir + (size_t)(ow * d->sw - d->pl + kj) * C;
-                                    for (int j = 0; j < SK_OPS_CBLOCK; j++) s[j] += g[j] * ip[j];
-                                }
-                            } else {
-                                for (int ow = ow0; ow < ow1; ow++) {
-                                    const float *g = gr + (size_t)ow * C;
-                                    const float *ip = ir + (size_t)(ow * d->sw - d->pl + kj) * C;
-                                    for (int j = 0; j < cn; j++) s[j] += g[j] * ip[j];
-                                }
-                            }
-                            for (int j = 0; j < cn; j++) ak[j] += s[j];
-                        }
-                    }
-                }
-            }
+            const int n0 = g * G, n1 = n0 + G < d->n ? n0 + G : d->n;
+            /* block (g, c0) occupies KHW * cn doubles at offset g*KHW*C + c0*KHW */
+            double *acc = part + (size_t)g * KHW * C + (size_t)c0 * KHW;
+            memset(acc, 0, (size_t)KHW * cn * sizeof(double));
+            dw_dkernel_part(acc, dout, inp, d, n0, n1, c0, cn);
+        }
+        for (int c0 = 0; c0 < C; c0 += SK_OPS_CBLOCK) {
+            const int cn = C - c0 < SK_OPS_CBLOCK ? C - c0 : SK_OPS_CBLOCK;
             for (int k = 0; k < KHW; k++)
-                for (int c = 0; c < cn; c++)
-                    dkernel[(size_t)k * C + c0 + c] += (float)acc[k * SK_OPS_CBLOCK + c];
+                for (int j = 0; j < cn; j++) {
+                    const size_t o = (size_t)c0 * KHW + (size_t)k * cn + j;
+                    double t = part[o];
+                    for (int g = 1; g < ng; g++) t += part[(size_t)g * KHW * C + o];
+                    dkernel[(size_t)k * C + c0 + j] += (float)t;
+                }
         }
     }
 }

@@ -2,7 +2,8 @@
  * channel concatenation, dropout; plus the shared per-channel column sum.
  *
  * Invariants: backward accumulates (+=); reductions (softmax rows, the squeeze-excite ds, column
- * sums) run in a fixed order in double, so results do not depend on the thread count; dropout
+ * sums over fixed row chunks) run in a fixed order in double, so results do not depend on the
+ * thread count; sigmoid/swish use a vectorisable exp (exp_nonpos) instead of libm; dropout
  * masks are a pure function of (seed, stream_index, unit). Not here: loss (loss.c). */
 #include "ops.h"
 #include "ops_internal.h"
@@ -10,21 +11,50 @@
 #include "sk_common.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+void *sk_ops_scratch(size_t bytes)
+{
+    static _Thread_local void *buf;
+    static _Thread_local size_t cap;
+    if (bytes > cap) {
+        free(buf);
+        cap = bytes + bytes / 4 + 4096;
+        buf = sk_xmalloc_aligned(cap);
+    }
+    return buf;
+}
+
+/* acc[j] = sum over the rows of src (stride c) of src[j], in double. */
+SK_OPS_CLONES static void colsum_chunk(double *restrict acc, const float *restrict src,
+                                       size_t rows, int c)
+{
+    for (int j = 0; j < c; j++) acc[j] = 0.0;
+    for (size_t r = 0; r < rows; r++, src += c)
+        for (int j = 0; j < c; j++) acc[j] += src[j];
+}
 
 void sk_ops_colsum_acc(float *dst, const float *src, size_t rows, int cols)
 {
-    const int CB = SK_OPS_CBLOCK;
-    const int nblk = (cols + CB - 1) / CB;
-    SK_OMP_FOR_IF(rows * (size_t)cols >= SK_OMP_MIN_WORK)
-    for (int b = 0; b < nblk; b++) {
-        const int c0 = b * CB, cn = cols - c0 < CB ? cols - c0 : CB;
-        double acc[SK_OPS_CBLOCK] = {0};
-        for (size_t r = 0; r < rows; r++) {
-            const float *s = src + r * cols + c0;
-            for (int j = 0; j < cn; j++) acc[j] += s[j];
+    if (rows == 0) return;
+    const size_t cr = sk_ops_chunk_rows(cols), nch = (rows + cr - 1) / cr;
+    double *part = sk_ops_scratch(nch * (size_t)cols * sizeof(double));
+    SK_OMP_PARALLEL_IF(nch > 1 && rows * (size_t)cols >= SK_OMP_MIN_WORK, sk_ops_max_threads())
+    {
+        size_t lo, hi;
+        sk_ops_range(nch, &lo, &hi);
+        for (size_t k = lo; k < hi; k++) {
+            size_t r0 = k * cr, rn = rows - r0 < cr ? rows - r0 : cr;
+            colsum_chunk(part + k * cols, src + r0 * cols, rn, cols);
         }
-        for (int j = 0; j < cn; j++) dst[c0 + j] += (float)acc[j];
+        SK_OMP_BARRIER
+        sk_ops_range((size_t)cols, &lo, &hi);
+        for (size_t j = lo; j < hi; j++) {
+            double t = part[j];
+            for (size_t k = 1; k < nch; k++) t += part[k * cols + j];
+            dst[j] += (float)t;
+        }
     }
 }
 
@@ -35,38 +65,61 @@ const char *sk_act_name(sk_act a)
     return (unsigned)a < SK_ACT_COUNT ? names[a] : "unknown";
 }
 
-static inline float sigmoidf(float x)
+/* e^x for x <= 0, vectorisable (no libm call, no float->int conversion): Cody-Waite reduction
+ * x = r ln2 + f, |f| <= ln2/2, degree-7 Taylor polynomial (error < 1e-8 relative), then 2^r
+ * applied as two exact power-of-two factors so results down to the subnormal range are
+ * correctly scaled. Within 2 ulp of expf; x < -103 gives 0 (as expf's result rounds to). */
+static inline float exp_nonpos(float x)
 {
-    /* both branches avoid exp overflow */
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
+    union {
+        float f;
+        int32_t i;
+    } t, m = {.f = 12582912.0f}, s1, s2;
+    x = x > -103.0f ? x : -103.0f;
+    t.f = x * 1.44269502f + 12582912.0f; /* 1.5 * 2^23: rounds r to the units bit */
+    float r = t.f - 12582912.0f;
+    int32_t ri = t.i - m.i;
+    float f = (x - r * 0.693359375f) - r * -2.12194440e-4f;
+    float p = 1.0f / 5040.0f;
+    p = p * f + 1.0f / 720.0f;
+    p = p * f + 1.0f / 120.0f;
+    p = p * f + 1.0f / 24.0f;
+    p = p * f + 1.0f / 6.0f;
+    p = p * f + 0.5f;
+    p = p * f + 1.0f;
+    p = p * f + 1.0f;
+    int32_t r1 = ri / 2, r2 = ri - r1;
+    s1.i = (r1 + 127) << 23;
+    s2.i = (r2 + 127) << 23;
+    return (p * s1.f) * s2.f;
 }
 
-void sk_act_forward(float *out, const float *inp, size_t n, sk_act act)
+/* Both branches avoid overflow: e = exp(-|x|) <= 1. */
+static inline float sigmoidf(float x)
 {
-    SK_ASSERT_MSG(act != SK_ACT_SOFTMAX, "softmax goes through sk_softmax_forward");
+    float e = exp_nonpos(-fabsf(x));
+    return (x >= 0.0f ? 1.0f : e) / (1.0f + e);
+}
+
+/* Elementwise work is split into fixed blocks (a block's bits never depend on the split). */
+#define EB ((size_t)16384)
+
+SK_OPS_CLONES static void act_fwd_block(float *out, const float *inp, size_t n, sk_act act)
+{
     switch (act) {
-    case SK_ACT_LINEAR:
-        if (out != inp) memmove(out, inp, n * sizeof(float));
-        break;
     case SK_ACT_RELU:
-        SK_OMP_FOR_IF(n >= SK_OMP_MIN_WORK)
         for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
         break;
     case SK_ACT_RELU6:
-        SK_OMP_FOR_IF(n >= SK_OMP_MIN_WORK)
         for (size_t i = 0; i < n; i++) {
             float x = inp[i] > 0.0f ? inp[i] : 0.0f;
             out[i] = x < 6.0f ? x : 6.0f;
         }
         break;
     case SK_ACT_SWISH:
-        SK_OMP_FOR_IF(n >= SK_OMP_MIN_WORK / 4)
         for (size_t i = 0; i < n; i++) out[i] = inp[i] * sigmoidf(inp[i]);
         break;
     case SK_ACT_SIGMOID:
-        SK_OMP_FOR_IF(n >= SK_OMP_MIN_WORK / 4)
         for (size_t i = 0; i < n; i++) out[i] = sigmoidf(inp[i]);
         break;
     default:
@@ -74,38 +127,68 @@ void sk_act_forward(float *out, const float *inp, size_t n, sk_act act)
     }
 }
 
-void sk_act_backward(float *dinp, const float *dout, const float *inp, const float *out, size_t n,
-                     sk_act act)
+/* Masks are selects, not branches, so the loops vectorise (dinp + 0 only drops a -0 sign). */
+SK_OPS_CLONES static void act_bwd_block(float *restrict dinp, const float *restrict dout,
+                                        const float *restrict inp, const float *restrict out,
+                                        size_t n, sk_act act)
 {
-    SK_ASSERT_MSG(act != SK_ACT_SOFTMAX, "softmax goes through sk_softmax_backward");
     switch (act) {
-    case SK_ACT_LINEAR:
-        sk_accumulate(dinp, dout, n);
-        break;
     case SK_ACT_RELU: /* out > 0 iff inp > 0 */
-        SK_OMP_FOR_IF(n >= SK_OMP_MIN_WORK)
-        for (size_t i = 0; i < n; i++)
-            if (out[i] > 0.0f) dinp[i] += dout[i];
+        for (size_t i = 0; i < n; i++) dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
         break;
     case SK_ACT_RELU6: /* 0 < out < 6 iff 0 < inp < 6 (TF's relu6 grad) */
-        SK_OMP_FOR_IF(n >= SK_OMP_MIN_WORK)
         for (size_t i = 0; i < n; i++)
-            if (out[i] > 0.0f && out[i] < 6.0f) dinp[i] += dout[i];
+            dinp[i] += (out[i] > 0.0f && out[i] < 6.0f) ? dout[i] : 0.0f;
         break;
     case SK_ACT_SWISH:
-        SK_ASSERT(inp != NULL);
-        SK_OMP_FOR_IF(n >= SK_OMP_MIN_WORK / 4)
         for (size_t i = 0; i < n; i++) {
             float s = sigmoidf(inp[i]);
             dinp[i] += dout[i] * (s * (1.0f + inp[i] * (1.0f - s)));
         }
         break;
     case SK_ACT_SIGMOID:
-        SK_OMP_FOR_IF(n >= SK_OMP_MIN_WORK)
         for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * (out[i] * (1.0f - out[i]));
         break;
     default:
         SK_ASSERT_MSG(0, "unknown activation");
+    }
+}
+
+/* Floats below which an activation stays serial: the exp-based ones cost ~4x a relu. */
+static size_t act_min_work(sk_act act)
+{
+    return act == SK_ACT_SWISH || act == SK_ACT_SIGMOID ? SK_OMP_MIN_WORK / 4 : SK_OMP_MIN_WORK;
+}
+
+void sk_act_forward(float *out, const float *inp, size_t n, sk_act act)
+{
+    SK_ASSERT_MSG(act != SK_ACT_SOFTMAX, "softmax goes through sk_softmax_forward");
+    SK_ASSERT_MSG((unsigned)act < SK_ACT_COUNT, "unknown activation");
+    if (act == SK_ACT_LINEAR) {
+        if (out != inp) memmove(out, inp, n * sizeof(float));
+        return;
+    }
+    const size_t nb = (n + EB - 1) / EB;
+    SK_OMP_FOR_IF(nb > 1 && n >= act_min_work(act))
+    for (size_t b = 0; b < nb; b++)
+        act_fwd_block(out + b * EB, inp + b * EB, n - b * EB < EB ? n - b * EB : EB, act);
+}
+
+void sk_act_backward(float *dinp, const float *dout, const float *inp, const float *out, size_t n,
+                     sk_act act)
+{
+    SK_ASSERT_MSG(act != SK_ACT_SOFTMAX, "softmax goes through sk_softmax_backward");
+    SK_ASSERT_MSG((unsigned)act < SK_ACT_COUNT, "unknown activation");
+    if (act == SK_ACT_LINEAR) {
+        sk_accumulate(dinp, dout, n);
+        return;
+    }
+    if (act == SK_ACT_SWISH) SK_ASSERT(inp != NULL);
+    const size_t nb = (n + EB - 1) / EB;
+    SK_OMP_FOR_IF(nb > 1 && n >= act_min_work(act))
+    for (size_t b = 0; b < nb; b++) {
+        const size_t o = b * EB, len = n - o < EB ? n - o : EB;
+        act_bwd_block(dinp + o, dout + o, inp ? inp + o : NULL, out ? out + o : NULL, len, act);
     }
 }
 

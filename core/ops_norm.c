@@ -1,9 +1,12 @@
 /* ops_norm.c: BatchNormalization (training and inference), its moving-statistics update,
  * Rescaling and Keras Normalization, forward and backward, with naive twins for BN training.
  *
- * Data is m rows of c channels (m = N*H*W). Per-channel reductions run per channel block, rows
- * in order, with double accumulators, one block per thread, so statistics and parameter
- * gradients are the same bits for any thread count; row-wise passes are parallel over rows.
+ * Data is m rows of c channels (m = N*H*W). Per-channel reductions (batch statistics, dgamma,
+ * dbeta and the dx terms) run over fixed row chunks (sk_ops_chunk_rows) into double partials
+ * that are combined in chunk order, so they are the same bits for any thread count; statistics
+ * take one pass (sums shifted by the first row), the normalisation a second, in one parallel
+ * region. Inference BN is row-wise, so a sample's bits do not depend on its batch. The chunk
+ * kernels are dispatched per CPU (SK_OPS_CLONES) with identical bits on every path.
  * gamma/beta may be NULL (Keras scale=False / center=False): treated as 1 / 0.
  * Backward accumulates (+=). Not here: choosing train vs infer mode (the graph does that from
  * the freeze mask). */
@@ -14,54 +17,164 @@
 #include <math.h>
 #include <string.h>
 
-#define CB SK_OPS_CBLOCK
+/* ---- chunk kernels (leaf functions: dispatched per CPU, see SK_OPS_CLONES) ---- */
 
-static inline int block_len(int c, int c0) { return c - c0 < CB ? c - c0 : CB; }
-
-/* out = (x - mean) * invstd * gamma + beta, parallel over rows. */
-static void normalize_rows(float *out, const float *inp, const float *mean, const float *invstd,
-                           const float *gamma, const float *beta, size_t m, int c)
+/* s[j] = sum (x - k[j]), q[j] = sum (x - k[j])^2 over the rows of one chunk, in double. */
+SK_OPS_CLONES static void stats_chunk(double *restrict s, double *restrict q,
+                                      const float *restrict x, const double *restrict k,
+                                      size_t rows, int c)
 {
-    SK_OMP_FOR_IF(m * (size_t)c >= SK_OMP_MIN_WORK)
-    for (size_t r = 0; r < m; r++) {
-        const float *x = inp + r * c;
-        float *o = out + r * c;
+    for (int j = 0; j < c; j++) s[j] = q[j] = 0.0;
+    for (size_t r = 0; r < rows; r++, x += c)
         for (int j = 0; j < c; j++) {
-            float g = gamma ? gamma[j] : 1.0f, b = beta ? beta[j] : 0.0f;
-            o[j] = (x[j] - mean[j]) * (invstd[j] * g) + b;
+            double d = (double)x[j] - k[j];
+            s[j] += d;
+            q[j] += d * d;
         }
+}
+
+/* out = (x - mean) * scale + shift, row by row. out may alias x. */
+SK_OPS_CLONES static void affine_rows(float *out, const float *x, const float *restrict mean,
+                                      const float *restrict scale, const float *restrict shift,
+                                      size_t rows, int c)
+{
+    for (size_t r = 0; r < rows; r++, x += c, out += c)
+        for (int j = 0; j < c; j++) out[j] = (x[j] - mean[j]) * scale[j] + shift[j];
+}
+
+/* sg[j] = sum dy, sgx[j] = sum dy * (x - md[j]) over one chunk, in double. */
+SK_OPS_CLONES static void grad_stats_chunk(double *restrict sg, double *restrict sgx,
+                                           const float *restrict dy, const float *restrict x,
+                                           const double *restrict md, size_t rows, int c)
+{
+    for (int j = 0; j < c; j++) sg[j] = sgx[j] = 0.0;
+    for (size_t r = 0; r < rows; r++, x += c, dy += c)
+        for (int j = 0; j < c; j++) {
+            double g = dy[j];
+            sg[j] += g;
+            sgx[j] += g * ((double)x[j] - md[j]);
+        }
+}
+
+/* dx += k1 * (dy - k2 - xhat * k3), xhat = (x - mean) * invstd. */
+SK_OPS_CLONES static void bn_dx_rows(float *restrict dx, const float *restrict dy,
+                                     const float *restrict x, const float *restrict mean,
+                                     const float *restrict invstd, const float *restrict k1,
+                                     const float *restrict k2, const float *restrict k3,
+                                     size_t rows, int c)
+{
+    for (size_t r = 0; r < rows; r++, x += c, dy += c, dx += c)
+        for (int j = 0; j < c; j++) {
+            float xh = (x[j] - mean[j]) * invstd[j];
+            dx[j] += k1[j] * (dy[j] - k2[j] - xh * k3[j]);
+        }
+}
+
+/* dx += dy * scale. */
+SK_OPS_CLONES static void scale_acc_rows(float *restrict dx, const float *restrict dy,
+                                         const float *restrict scale, size_t rows, int c)
+{
+    for (size_t r = 0; r < rows; r++, dy += c, dx += c)
+        for (int j = 0; j < c; j++) dx[j] += dy[j] * scale[j];
+}
+
+/* Partial pairs part[k] = (a[c], b[c]) of chunks 0..nch-1, summed in chunk order into ta, tb. */
+static void combine_pairs(double *ta, double *tb, const double *part, size_t nch, int c)
+{
+    for (int j = 0; j < c; j++) ta[j] = part[j], tb[j] = part[c + j];
+    for (size_t k = 1; k < nch; k++) {
+        const double *a = part + k * 2 * (size_t)c, *b = a + c;
+        for (int j = 0; j < c; j++) ta[j] += a[j], tb[j] += b[j];
     }
 }
+
+static inline size_t chunk_len(size_t m, size_t cr, size_t k)
+{
+    return m - k * cr < cr ? m - k * cr : cr;
+}
+
+/* Scratch layout of the BN training kernels: per-channel doubles (shift), the chunk partials,
+ * then per thread: two double totals and four float vectors of c. */
+typedef struct {
+    double *k, *part;
+    char *thr;
+    size_t thr_bytes;
+    int nt; /* threads the slots were sized for */
+} bn_scratch;
+
+static bn_scratch bn_scratch_get(size_t nch, int c)
+{
+    const size_t cd = ((size_t)c * sizeof(double) + 63) & ~(size_t)63;
+    const size_t cf = ((size_t)c * sizeof(float) + 63) & ~(size_t)63;
+    bn_scratch b;
+    b.thr_bytes = 2 * cd + 4 * cf;
+    b.nt = sk_ops_max_threads();
+    char *p = sk_ops_scratch(cd + nch * 2 * cd + (size_t)b.nt * b.thr_bytes);
+    b.k = (double *)p;
+    b.part = (double *)(p + cd);
+    b.thr = p + cd + nch * 2 * cd;
+    return b;
+}
+
+/* The calling thread's slot: double totals a, b and float vectors f[0..3] of c each. */
+typedef struct {
+    double *a, *b;
+    float *f[4];
+} bn_slot;
+
+static bn_slot bn_thread_slot(const bn_scratch *sc, int c)
+{
+    const size_t cd = ((size_t)c * sizeof(double) + 63) & ~(size_t)63;
+    const size_t cf = ((size_t)c * sizeof(float) + 63) & ~(size_t)63;
+    char *t = sc->thr + (size_t)sk_ops_tid() * sc->thr_bytes;
+    bn_slot s = {(double *)t, (double *)(t + cd), {NULL, NULL, NULL, NULL}};
+    for (int i = 0; i < 4; i++) s.f[i] = (float *)(t + 2 * cd + (size_t)i * cf);
+    return s;
+}
+
+/* Parallel when there are at least two chunks and enough work to pay for the pool. */
+#define BN_PAR(m, c, nch) ((nch) > 1 && (m) * (size_t)(c) >= SK_OMP_MIN_WORK)
+
+/* ---- BatchNormalization ---- */
 
 void sk_bn_forward_train(float *out, float *mean, float *var, float *invstd, const float *inp,
                          const float *gamma, const float *beta, size_t m, int c, float eps)
 {
     SK_ASSERT(m > 0 && c > 0);
-    const int nblk = (c + CB - 1) / CB;
-    SK_OMP_FOR_IF(m * (size_t)c >= SK_OMP_MIN_WORK)
-    for (int b = 0; b < nblk; b++) {
-        const int c0 = b * CB, cn = block_len(c, c0);
-        double s[CB] = {0}, q[CB] = {0};
-        for (size_t r = 0; r < m; r++) {
-            const float *x = inp + r * c + c0;
-            for (int j = 0; j < cn; j++) s[j] += x[j];
-        }
-        for (int j = 0; j < cn; j++) s[j] /= (double)m;
-        for (size_t r = 0; r < m; r++) {
-            const float *x = inp + r * c + c0;
-            for (int j = 0; j < cn; j++) {
-                double t = x[j] - s[j];
-                q[j] += t * t;
+    const size_t cr = sk_ops_chunk_rows(c), nch = (m + cr - 1) / cr;
+    bn_scratch sc = bn_scratch_get(nch, c);
+    /* sums are shifted by the first row: one pass without E[x^2] - E[x]^2 cancellation */
+    for (int j = 0; j < c; j++) sc.k[j] = inp[j];
+    SK_OMP_PARALLEL_IF(BN_PAR(m, c, nch), sc.nt)
+    {
+        size_t lo, hi;
+        sk_ops_range(nch, &lo, &hi);
+        for (size_t k = lo; k < hi; k++)
+            stats_chunk(sc.part + k * 2 * c, sc.part + k * 2 * c + c, inp + k * cr * c, sc.k,
+                        chunk_len(m, cr, k), c);
+        SK_OMP_BARRIER
+        /* every thread combines all chunks (same order, same bits): no second barrier */
+        bn_slot sl = bn_thread_slot(&sc, c);
+        double *ts = sl.a, *tq = sl.b;
+        float *fm = sl.f[0], *fs = sl.f[1], *fb = sl.f[2];
+        combine_pairs(ts, tq, sc.part, nch, c);
+        for (int j = 0; j < c; j++) {
+            double d = ts[j] / (double)m;
+            double v = tq[j] / (double)m - d * d;
+            if (v < 0.0) v = 0.0;
+            float is = (float)(1.0 / sqrt(v + (double)eps));
+            fm[j] = (float)(sc.k[j] + d);
+            fs[j] = is * (gamma ? gamma[j] : 1.0f);
+            fb[j] = beta ? beta[j] : 0.0f;
+            if (sk_ops_tid() == 0) {
+                mean[j] = fm[j];
+                var[j] = (float)v;
+                invstd[j] = is;
             }
         }
-        for (int j = 0; j < cn; j++) {
-            double v = q[j] / (double)m;
-            mean[c0 + j] = (float)s[j];
-            var[c0 + j] = (float)v;
-            invstd[c0 + j] = (float)(1.0 / sqrt(v + (double)eps));
-        }
+        for (size_t k = lo; k < hi; k++)
+            affine_rows(out + k * cr * c, inp + k * cr * c, fm, fs, fb, chunk_len(m, cr, k), c);
     }
-    normalize_rows(out, inp, mean, invstd, gamma, beta, m, c);
 }
 
 void sk_bn_update_moving(float *moving_mean, float *moving_var, const float *mean,
@@ -77,62 +190,86 @@ void sk_bn_update_moving(float *moving_mean, float *moving_var, const float *mea
     }
 }
 
+/* Reductions of the BN backward over fixed chunks (sg = sum dy, sgx = sum dy * (x - sc->k))
+ * into sc->part, then every thread's own totals in its slot (sl->a = sg, sl->b = sgx). Called
+ * by all threads of the team. */
+static void bn_grad_sums(const bn_scratch *sc, bn_slot *sl, const float *dout, const float *inp,
+                         size_t m, int c, size_t cr, size_t nch)
+{
+    size_t lo, hi;
+    sk_ops_range(nch, &lo, &hi);
+    for (size_t k = lo; k < hi; k++)
+        grad_stats_chunk(sc->part + k * 2 * c, sc->part + k * 2 * c + c, dout + k * cr * c,
+                         inp + k * cr * c, sc->k, chunk_len(m, cr, k), c);
+    SK_OMP_BARRIER
+    *sl = bn_thread_slot(sc, c);
+    combine_pairs(sl->a, sl->b, sc->part, nch, c);
+}
+
 void sk_bn_backward_train(float *dinp, float *dgamma, float *dbeta, const float *dout,
                           const float *inp, const float *mean, const float *invstd,
                           const float *gamma, size_t m, int c)
 {
     SK_ASSERT(m > 0 && c > 0);
-    const int nblk = (c + CB - 1) / CB;
+    const size_t cr = sk_ops_chunk_rows(c), nch = (m + cr - 1) / cr;
     const double inv_m = 1.0 / (double)m;
-    SK_OMP_FOR_IF(m * (size_t)c >= SK_OMP_MIN_WORK)
-    for (int b = 0; b < nblk; b++) {
-        const int c0 = b * CB, cn = block_len(c, c0);
-        double sg[CB] = {0}, sgx[CB] = {0};
-        for (size_t r = 0; r < m; r++) {
-            const float *x = inp + r * c + c0, *g = dout + r * c + c0;
-            for (int j = 0; j < cn; j++) {
-                sg[j] += g[j];
-                sgx[j] += (double)g[j] * ((x[j] - mean[c0 + j]) * invstd[c0 + j]);
+    bn_scratch sc = bn_scratch_get(nch, c);
+    for (int j = 0; j < c; j++) sc.k[j] = mean[j];
+    SK_OMP_PARALLEL_IF(BN_PAR(m, c, nch), sc.nt)
+    {
+        bn_slot sl;
+        bn_grad_sums(&sc, &sl, dout, inp, m, c, cr, nch);
+        const double *ts = sl.a, *tq = sl.b;
+        float *k1 = sl.f[0], *k2 = sl.f[1], *k3 = sl.f[2];
+        for (int j = 0; j < c; j++) {
+            double sgx = tq[j] * (double)invstd[j]; /* sum dy * xhat */
+            if (sk_ops_tid() == 0) {
+                if (dbeta) dbeta[j] += (float)ts[j];
+                if (dgamma) dgamma[j] += (float)sgx;
             }
+            /* dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)) */
+            k1[j] = (gamma ? gamma[j] : 1.0f) * invstd[j];
+            k2[j] = (float)(ts[j] * inv_m);
+            k3[j] = (float)(sgx * inv_m);
         }
-        for (int j = 0; j < cn; j++) {
-            if (dbeta) dbeta[c0 + j] += (float)sg[j];
-            if (dgamma) dgamma[c0 + j] += (float)sgx[j];
-        }
-        if (!dinp) continue;
-        /* dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)) */
-        float k1[CB], k2[CB], k3[CB];
-        for (int j = 0; j < cn; j++) {
-            float g = gamma ? gamma[c0 + j] : 1.0f;
-            k1[j] = g * invstd[c0 + j];
-            k2[j] = (float)(sg[j] * inv_m);
-            k3[j] = (float)(sgx[j] * inv_m);
-        }
-        for (size_t r = 0; r < m; r++) {
-            const float *x = inp + r * c + c0, *g = dout + r * c + c0;
-            float *dx = dinp + r * c + c0;
-            for (int j = 0; j < cn; j++) {
-                float xh = (x[j] - mean[c0 + j]) * invstd[c0 + j];
-                dx[j] += k1[j] * (g[j] - k2[j] - xh * k3[j]);
-            }
+        if (dinp) {
+            size_t lo, hi;
+            sk_ops_range(nch, &lo, &hi);
+            for (size_t k = lo; k < hi; k++)
+                bn_dx_rows(dinp + k * cr * c, dout + k * cr * c, inp + k * cr * c, mean, invstd,
+                           k1, k2, k3, chunk_len(m, cr, k), c);
         }
     }
 }
 
+/* scale[j] = gamma / sqrt(moving_var + eps) in float, as Keras' inference formula. */
+static void infer_scale(float *scale, float *shift, const float *gamma, const float *beta,
+                        const float *moving_var, int c, float eps)
+{
+    for (int j = 0; j < c; j++) {
+        float is = 1.0f / sqrtf(moving_var[j] + eps);
+        scale[j] = is * (gamma ? gamma[j] : 1.0f);
+        if (shift) shift[j] = beta ? beta[j] : 0.0f;
+    }
+}
+
+/* Row-parallel over fixed row blocks; a row's bits never depend on its neighbours. */
 void sk_bn_forward_infer(float *out, const float *inp, const float *gamma, const float *beta,
                          const float *moving_mean, const float *moving_var, size_t m, int c,
                          float eps)
 {
     SK_ASSERT(m > 0 && c > 0);
-    SK_OMP_FOR_IF(m * (size_t)c >= SK_OMP_MIN_WORK)
-    for (size_t r = 0; r < m; r++) {
-        const float *x = inp + r * c;
-        float *o = out + r * c;
-        for (int j = 0; j < c; j++) {
-            float g = gamma ? gamma[j] : 1.0f, b = beta ? beta[j] : 0.0f;
-            float is = 1.0f / sqrtf(moving_var[j] + eps);
-            o[j] = (x[j] - moving_mean[j]) * (is * g) + b;
-        }
+    float *scale = sk_ops_scratch(2 * ((size_t)c + 16) * sizeof(float));
+    float *shift = scale + c + 16;
+    infer_scale(scale, shift, gamma, beta, moving_var, c, eps);
+    const size_t cr = sk_ops_chunk_rows(c), nch = (m + cr - 1) / cr;
+    SK_OMP_PARALLEL_IF(BN_PAR(m, c, nch), sk_ops_max_threads())
+    {
+        size_t lo, hi;
+        sk_ops_range(nch, &lo, &hi);
+        for (size_t k = lo; k < hi; k++)
+            affine_rows(out + k * cr * c, inp + k * cr * c, moving_mean, scale, shift,
+                        chunk_len(m, cr, k), c);
     }
 }
 
@@ -141,35 +278,29 @@ void sk_bn_backward_infer(float *dinp, float *dgamma, float *dbeta, const float 
                           const float *moving_var, size_t m, int c, float eps)
 {
     SK_ASSERT(m > 0 && c > 0);
-    if (dgamma || dbeta) {
-        const int nblk = (c + CB - 1) / CB;
-        SK_OMP_FOR_IF(m * (size_t)c >= SK_OMP_MIN_WORK)
-        for (int b = 0; b < nblk; b++) {
-            const int c0 = b * CB, cn = block_len(c, c0);
-            double sg[CB] = {0}, sgx[CB] = {0};
-            float is[CB];
-            for (int j = 0; j < cn; j++) is[j] = 1.0f / sqrtf(moving_var[c0 + j] + eps);
-            for (size_t r = 0; r < m; r++) {
-                const float *x = inp + r * c + c0, *g = dout + r * c + c0;
-                for (int j = 0; j < cn; j++) {
-                    sg[j] += g[j];
-                    sgx[j] += (double)g[j] * ((x[j] - moving_mean[c0 + j]) * is[j]);
+    const size_t cr = sk_ops_chunk_rows(c), nch = (m + cr - 1) / cr;
+    const int want = dgamma || dbeta;
+    bn_scratch sc = bn_scratch_get(nch, c);
+    for (int j = 0; j < c; j++) sc.k[j] = moving_mean[j];
+    SK_OMP_PARALLEL_IF(BN_PAR(m, c, nch), sc.nt)
+    {
+        bn_slot sl = bn_thread_slot(&sc, c);
+        if (want) {
+            bn_grad_sums(&sc, &sl, dout, inp, m, c, cr, nch);
+            if (sk_ops_tid() == 0)
+                for (int j = 0; j < c; j++) {
+                    float isj = 1.0f / sqrtf(moving_var[j] + eps);
+                    if (dbeta) dbeta[j] += (float)sl.a[j];
+                    if (dgamma) dgamma[j] += (float)(sl.b[j] * (double)isj);
                 }
-            }
-            for (int j = 0; j < cn; j++) {
-                if (dbeta) dbeta[c0 + j] += (float)sg[j];
-                if (dgamma) dgamma[c0 + j] += (float)sgx[j];
-            }
         }
-    }
-    if (!dinp) return;
-    SK_OMP_FOR_IF(m * (size_t)c >= SK_OMP_MIN_WORK)
-    for (size_t r = 0; r < m; r++) {
-        const float *g = dout + r * c;
-        float *dx = dinp + r * c;
-        for (int j = 0; j < c; j++) {
-            float gm = gamma ? gamma[j] : 1.0f;
-            dx[j] += g[j] * (gm * (1.0f / sqrtf(moving_var[j] + eps)));
+        if (dinp) {
+            float *sv = sl.f[0];
+            infer_scale(sv, NULL, gamma, NULL, moving_var, c, eps);
+            size_t lo, hi;
+            sk_ops_range(nch, &lo, &hi);
+            for (size_t k = lo; k < hi; k++)
+                scale_acc_rows(dinp + k * cr * c, dout + k * cr * c, sv, chunk_len(m, cr, k), c);
         }
     }
 }

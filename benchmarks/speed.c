@@ -186,12 +186,10 @@ sk_status sk_speed_plan_cell(sk_speed_cell *c, sk_error *err)
 {
     sk_graph *g = build(c, err);
     if (!g) return err->code;
-    sk_exec *ex = sk_exec_new(g, c->batch);
-    c->arena_bytes = sk_exec_arena_bytes(ex);
+    c->arena_bytes = sk_exec_plan_bytes(g, c->batch);
     sk_opt_config oc = sk_opt_defaults(SK_OPT_ADAM);
     c->slab_bytes = (2 + (size_t)sk_optim_slab_count(&oc)) * g->nparams * sizeof(float) +
                     g->nstate * sizeof(float);
-    sk_exec_free(ex);
     sk_graph_free(g);
     return SK_OK;
 }

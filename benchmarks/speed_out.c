@@ -301,7 +301,8 @@ sk_status sk_speed_run_peer(const char *python, const char *script, const char *
     snprintf(wu, sizeof wu, "%d", warmup);
     snprintf(th, sizeof th, "%d", threads);
     char *argv[] = {(char *)python, (char *)script, "--cells", (char *)cells_path, "--out",
-                    (char *)out_path, "--repeats", rep, "--warmup", wu, "--threads", th, NULL};
+                    (char *)out_path, "--repeats", rep, "--warmup", wu, "--threads", th, "--retries", "1",
+                    NULL};
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) return sk_error_set(err, SK_EIO, "fork: %s", strerror(errno));

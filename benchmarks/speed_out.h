@@ -28,8 +28,9 @@ void sk_speed_print(FILE *out, const sk_speed_cell *cells, int n, const sk_gemm_
 /* Writes the cells file the peer script reads ({"cells":[{arch,size,batch,level,...}]}). */
 sk_status sk_speed_write_cells(const char *path, const sk_speed_cell *cells, int n,
                                sk_error *err) SK_WUR;
-/* Runs `python script --cells cells_path --out out_path --repeats R --warmup W --threads T`
- * and waits for it. A missing interpreter, a non-zero exit or a signal is an error. */
+/* Runs `python script --cells cells_path --out out_path --repeats R --warmup W --threads T
+ * --retries 1` (a contended peer cell is measured once more, the faster kept) and waits
+ * for it. A missing interpreter, a non-zero exit or a signal is an error. */
 sk_status sk_speed_run_peer(const char *python, const char *script, const char *cells_path,
                             const char *out_path, int repeats, int warmup, int threads,
                             sk_error *err) SK_WUR;

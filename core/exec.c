@@ -136,7 +136,20 @@ static void plan_ranges(sk_exec *ex)
     }
 }
 
-sk_exec *sk_exec_new(sk_graph *g, int max_batch)
+static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate);
+
+sk_exec *sk_exec_new(sk_graph *g, int max_batch) { return exec_new(g, max_batch, 1); }
+
+size_t sk_exec_plan_bytes(sk_graph *g, int max_batch)
+{
+    sk_exec *ex = exec_new(g, max_batch, 0);
+    size_t bytes = ex->arena_floats * sizeof(float);
+    sk_exec_free(ex);
+    return bytes;
+}
+
+/* Plans the buffers; with allocate == 0 only the sizes (no arena, nothing touched). */
+static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate)
 {
     SK_ASSERT(g && g->finalized && max_batch > 0);
     SK_ASSERT_MSG((g->params || !g->nparams) && (g->state || !g->nstate),
@@ -235,21 +248,22 @@ sk_exec *sk_exec_new(sk_graph *g, int max_batch)
     size_t bn_al = (bnstat + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
     size_t total = ex->arena_floats + work_al + bn_al;
     ex->naive_floats += work_al + bn_al;
-    ex->arena = sk_xmalloc_aligned((total ? total : 1) * sizeof(float));
-    memset(ex->arena, 0, total * sizeof(float));
-    for (int k = 0; k < B_KINDS; k++) ex->buf[k] = sk_xcalloc((size_t)n, sizeof(float *));
-    for (int k = 0; k < pl.n; k++) ex->buf[pl.v[k].kind][pl.v[k].node] = ex->arena + pl.v[k].off;
-    ex->work = ex->arena + ex->arena_floats;
-    ex->work_floats = work;
-    ex->bnstat = ex->work + work_al;
     ex->arena_floats = total;
     ex->plan = pl.v;
     ex->nplan = pl.n;
+    for (int k = 0; k < B_KINDS; k++) ex->buf[k] = sk_xcalloc((size_t)n, sizeof(float *));
+    ex->bwd_ran = sk_xcalloc((size_t)n, 1);
+    if (!allocate) return ex;
+    ex->arena = sk_xmalloc_aligned((total ? total : 1) * sizeof(float));
+    memset(ex->arena, 0, total * sizeof(float));
+    for (int k = 0; k < pl.n; k++) ex->buf[pl.v[k].kind][pl.v[k].node] = ex->arena + pl.v[k].off;
+    ex->work = ex->arena + (total - work_al - bn_al);
+    ex->work_floats = work;
+    ex->bnstat = ex->work + work_al;
 #undef T_B
 
     ex->grads = sk_xmalloc_aligned((g->nparams ? g->nparams : 1) * sizeof(float));
     memset(ex->grads, 0, g->nparams * sizeof(float));
-    ex->bwd_ran = sk_xcalloc((size_t)n, 1);
     return ex;
 }
 

@@ -46,6 +46,8 @@ int sk_exec_max_batch(const sk_exec *ex);
 /* Bytes of the planned arena, and what it would take with no buffer reuse. */
 size_t sk_exec_arena_bytes(const sk_exec *ex);
 size_t sk_exec_arena_naive_bytes(const sk_exec *ex);
+/* The arena bytes sk_exec_new(g, max_batch) would allocate, planned without allocating. */
+size_t sk_exec_plan_bytes(sk_graph *g, int max_batch);
 /* Verifies the plan: every buffer inside the arena, and no two buffers with overlapping
  * lifetimes sharing memory. Returns the number of violations (0). O(buffers^2): for tests. */
 int sk_exec_plan_check(const sk_exec *ex);

@@ -3,15 +3,17 @@
  * NHWC activations, HWIO kernels (Keras storage), so a convolution is
  *   out(n*OH*OW, OC) = col(n*OH*OW, KH*KW*C) * kernel(KH*KW*C, OC)
  * where col is the im2col matrix. 1x1/stride-1/unpadded convolutions and Dense skip im2col.
- * Images are processed in chunks whose im2col matrix fits SK_CONV_WORK_CAP floats, so the GEMM
- * is large for small feature maps and the workspace stays bounded for big ones; the per-image
- * forward runs one GEMM per image instead, so an image's bits do not depend on its batch.
- * Invariants: backward accumulates (+=); every reduction not done by the BLAS runs in a fixed
+ * Images are processed in chunks whose im2col matrix fits SK_CONV_WORK_CAP floats, so the
+ * GEMM is large for small feature maps and the workspace stays bounded for big ones; the
+ * per-image forward runs one GEMM per image instead, so an image's bits do not depend on its
+ * batch even with a BLAS whose rows depend on M. (Measured and dropped: fusing im2col blocks
+ * with per-thread det GEMMs was no faster, and slower on ResNet-50 at 64 px.)
+ * Invariants: backward accumulates (+=); every reduction not done by the GEMM runs in a fixed
  * order (col2im is a gather over input pixels, depthwise dkernel is reduced per fixed (image
- * group, channel block) and the partials are combined in group order),
- * so these kernels give the same bits for any thread count. sk_sgemm is never called inside an
- * OpenMP region. BLAS-backed results (conv, dense) are deterministic for a fixed thread count
- * but differ between OpenBLAS thread counts (measured: every sgemm shape tried).
+ * group, channel block) and the partials are combined in group order), so these kernels give
+ * the same bits for any thread count. sk_sgemm is never called inside an OpenMP region.
+ * GEMM-backed results are thread-count independent with "det" and differ between OpenBLAS
+ * thread counts (measured: every sgemm shape tried).
  * Not here: SeparableConv2D (the graph composes depthwise + 1x1), activations. */
 #include "ops.h"
 #include "ops_internal.h"
@@ -73,40 +75,44 @@ size_t sk_conv2d_workspace(const sk_conv_dims *d)
     return (size_t)conv_chunk(d) * d->oh * d->ow * d->kh * d->kw * d->c;
 }
 
+/* One im2col row: the KH*KW*C window of output pixel (oh, ow) of image ib. */
+static void im2col_pixel(float *dst, const float *ib, const sk_conv_dims *d, int oh, int ow)
+{
+    const int C = d->c, KW = d->kw;
+    for (int ki = 0; ki < d->kh; ki++) {
+        int ih = oh * d->sh - d->pt + ki;
+        float *drow = dst + (size_t)ki * KW * C;
+        if (ih < 0 || ih >= d->h) {
+            memset(drow, 0, sizeof(float) * KW * C);
+            continue;
+        }
+        int iw0 = ow * d->sw - d->pl;
+        if (iw0 >= 0 && iw0 + KW <= d->w) {
+            memcpy(drow, ib + ((size_t)ih * d->w + iw0) * C, sizeof(float) * KW * C);
+            continue;
+        }
+        for (int kj = 0; kj < KW; kj++) {
+            int iw = iw0 + kj;
+            if (iw < 0 || iw >= d->w)
+                memset(drow + (size_t)kj * C, 0, sizeof(float) * C);
+            else
+                memcpy(drow + (size_t)kj * C, ib + ((size_t)ih * d->w + iw) * C,
+                       sizeof(float) * C);
+        }
+    }
+}
+
 /* col (nb*OH*OW, KH*KW*C) from images n0..n0+nb of inp (zeros where the window is padding). */
 static void im2col(float *col, const float *inp, const sk_conv_dims *d, int n0, int nb)
 {
-    const int C = d->c, KW = d->kw, OW = d->ow, OH = d->oh;
-    const size_t K = (size_t)d->kh * KW * C;
+    const int OW = d->ow, OH = d->oh;
+    const size_t K = (size_t)d->kh * d->kw * d->c;
     const int rows = nb * OH;
     SK_OMP_FOR_IF((size_t)rows * OW * K >= SK_OMP_MIN_WORK)
     for (int r = 0; r < rows; r++) {
         int img = r / OH, oh = r % OH;
-        const float *ib = inp + (size_t)(n0 + img) * d->h * d->w * C;
-        for (int ow = 0; ow < OW; ow++) {
-            float *dst = col + ((size_t)r * OW + ow) * K;
-            for (int ki = 0; ki < d->kh; ki++) {
-                int ih = oh * d->sh - d->pt + ki;
-                float *drow = dst + (size_t)ki * KW * C;
-                if (ih < 0 || ih >= d->h) {
-                    memset(drow, 0, sizeof(float) * KW * C);
-                    continue;
-                }
-                int iw0 = ow * d->sw - d->pl;
-                if (iw0 >= 0 && iw0 + KW <= d->w) {
-                    memcpy(drow, ib + ((size_t)ih * d->w + iw0) * C, sizeof(float) * KW * C);
-                    continue;
-                }
-                for (int kj = 0; kj < KW; kj++) {
-                    int iw = iw0 + kj;
-                    if (iw < 0 || iw >= d->w)
-                        memset(drow + (size_t)kj * C, 0, sizeof(float) * C);
-                    else
-                        memcpy(drow + (size_t)kj * C, ib + ((size_t)ih * d->w + iw) * C,
-                               sizeof(float) * C);
-                }
-            }
-        }
+        const float *ib = inp + (size_t)(n0 + img) * d->h * d->w * d->c;
+        for (int ow = 0; ow < OW; ow++) im2col_pixel(col + ((size_t)r * OW + ow) * K, ib, d, oh, ow);
     }
 }
 

@@ -116,6 +116,23 @@ static void im2col(float *col, const float *inp, const sk_conv_dims *d, int n0, 
     }
 }
 
+/* col (np, KH*KW*C): the im2col rows of output pixels p0 .. p0+np (over all images). */
+static void im2col_pixels(float *col, const float *inp, const sk_conv_dims *d, size_t p0,
+                          size_t np)
+{
+    const size_t K = (size_t)d->kh * d->kw * d->c, ohw = (size_t)d->oh * d->ow;
+    SK_OMP_FOR_IF(np * K >= SK_OMP_MIN_WORK)
+    for (size_t p = 0; p < np; p++) {
+        size_t q = p0 + p, img = q / ohw, rem = q % ohw;
+        im2col_pixel(col + p * K, inp + img * d->h * d->w * d->c, d, (int)(rem / d->ow),
+                     (int)(rem % d->ow));
+    }
+}
+
+/* Forward block of the row-invariant path: im2col rows of about 4 MiB, so the block is still in
+ * cache when the GEMM reads it. */
+#define SK_CONV_FWD_BLOCK ((size_t)1 << 20)
+
 /* dinp(images n0..) += col2im(dcol): a gather over input pixels, so each thread writes its own
  * rows and every pixel sums its contributions in (ki, kj) order. */
 static void col2im_acc(float *dinp, const float *dcol, const sk_conv_dims *d, int n0, int nb)
@@ -174,6 +191,19 @@ static void conv_forward(float *out, const float *inp, const float *kernel, cons
         else
             sk_sgemm(0, 0, (int)(d->n * ohw), OC, d->c, 1.0f, inp, d->c, kernel, OC, 0.0f, out,
                      OC);
+    } else if (!per_image && sk_gemm_row_invariant()) {
+        /* A row's bits do not depend on M: blocks of output pixels that fit in cache. */
+        SK_ASSERT(work != NULL);
+        const int K = d->kh * d->kw * d->c;
+        const size_t total = (size_t)d->n * ohw;
+        size_t rows = SK_CONV_FWD_BLOCK / (size_t)K;
+        if (rows < 64) rows = 64;
+        SK_ASSERT(rows * K <= sk_conv2d_workspace(d) || rows >= total);
+        for (size_t p0 = 0; p0 < total; p0 += rows) {
+            size_t np = total - p0 < rows ? total - p0 : rows;
+            im2col_pixels(work, inp, d, p0, np);
+            sk_sgemm(0, 0, (int)np, OC, K, 1.0f, work, K, kernel, OC, 0.0f, out + p0 * OC, OC);
+        }
     } else {
         SK_ASSERT(work != NULL);
         const int K = d->kh * d->kw * d->c;

@@ -26,7 +26,7 @@ int sk_gemm_select(const char *name);
  * the compiled-in backends if it names none of them; the current backend is then unchanged.
  * Programs call this at start-up to report a bad value cleanly; otherwise the first use of the
  * backend applies it and, since sk_sgemm cannot return an error, a bad value there prints one
- * line on stderr and exits with status 2. */
+ * line on stderr and falls back to the compiled default. */
 sk_status sk_gemm_init_from_env(sk_error *err) SK_WUR;
 
 /* Writes up to max compiled-in backend names (static strings) to names; returns how many are

@@ -17,6 +17,7 @@
 #include "gemm_det_internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -126,10 +127,27 @@ typedef struct {
 static _Thread_local float *t_buf;
 static _Thread_local size_t t_cap;
 
+/* A key whose destructor frees the buffer when a thread exits (an OpenMP team shrinking after
+ * omp_set_num_threads would otherwise leak its threads' buffers). */
+static pthread_key_t t_key;
+static pthread_once_t t_once = PTHREAD_ONCE_INIT;
+static void free_tls_buf(void *unused)
+{
+    (void)unused;
+    free(t_buf);
+    t_buf = NULL;
+    t_cap = 0;
+}
+static void make_key(void) { SK_ASSERT(pthread_key_create(&t_key, free_tls_buf) == 0); }
+
 /* This thread's packing buffer, at least n floats (contents not kept when it grows). */
 static float *tls_buf(size_t n)
 {
     if (n > t_cap) {
+        if (!t_buf) {
+            pthread_once(&t_once, make_key);
+            SK_ASSERT(pthread_setspecific(t_key, &t_cap) == 0);
+        }
         free(t_buf);
         size_t cap = (n + 16383) & ~(size_t)16383;
         t_buf = sk_xmalloc_aligned(cap * sizeof(float));

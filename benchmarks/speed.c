@@ -194,18 +194,21 @@ sk_status sk_speed_plan_cell(sk_speed_cell *c, sk_error *err)
     return SK_OK;
 }
 
-/* Times `reps` calls of one epoch over a one-batch data set (= one training step each). */
-static void time_steps(sk_trainer *t, const sk_images *d, int warmup, int reps, sk_timing *out,
-                       sk_metrics *m)
+/* `warmup` untimed then `reps` timed epochs over a one-batch data set (one training step each);
+ * returns the summed time of the timed ones. */
+static double time_steps(sk_trainer *t, const sk_images *d, int warmup, int reps, sk_timing *out,
+                         sk_metrics *m)
 {
-    double v[64];
+    double v[64], total = 0.0;
     for (int i = 0; i < warmup; i++) sk_train_epoch(t, d, i, m);
     for (int i = 0; i < reps; i++) {
         double t0 = sk_now();
         sk_train_epoch(t, d, warmup + i, m);
         v[i] = sk_now() - t0;
+        total += v[i];
     }
     timing_from(out, v, reps);
+    return total;
 }
 
 sk_status sk_speed_run_cell(sk_speed_cell *c, const sk_speed_opts *o, sk_error *err)
@@ -242,15 +245,8 @@ sk_status sk_speed_run_cell(sk_speed_cell *c, const sk_speed_opts *o, sk_error *
     double *pb = sk_xcalloc((size_t)g->n, sizeof(double));
     for (int i = 0; i < o->warmup; i++) sk_train_epoch(t, &d, i, &m);
     sk_exec_set_profile(ex, pf, pb);
-    double v[64], total = 0.0;
-    for (int i = 0; i < o->repeats; i++) {
-        double t0 = sk_now();
-        sk_train_epoch(t, &d, o->warmup + i, &m);
-        v[i] = sk_now() - t0;
-        total += v[i];
-    }
+    double total = time_steps(t, &d, 0, o->repeats, &c->train, &m);
     sk_exec_set_profile(ex, NULL, NULL);
-    timing_from(&c->train, v, o->repeats);
     double accounted = 0.0;
     for (int i = 0; i < g->n; i++) {
         sk_opclass k = op_class(g->nodes[i].op);
@@ -268,6 +264,7 @@ sk_status sk_speed_run_cell(sk_speed_cell *c, const sk_speed_opts *o, sk_error *
         sk_exec_set_prefix_batched(ie, 1);
         float *x = sk_xmalloc_aligned(px * sizeof(float));
         for (size_t i = 0; i < px; i++) x[i] = pixels[i];
+        double v[64];
         for (int i = 0; i < o->warmup; i++) sk_exec_forward(ie, x, c->batch, 0, o->seed, 0);
         for (int i = 0; i < o->repeats; i++) {
             double t0 = sk_now();

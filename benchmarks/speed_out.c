@@ -77,6 +77,19 @@ static cJSON *timing_json(const sk_timing *t)
     return o;
 }
 
+/* What names a cell, in both the result document and the peer's cell list. */
+static cJSON *cell_identity(const sk_speed_cell *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "arch", c->arch);
+    cJSON_AddNumberToObject(o, "size", c->size);
+    cJSON_AddNumberToObject(o, "batch", c->batch);
+    cJSON_AddStringToObject(o, "level", c->level);
+    cJSON_AddNumberToObject(o, "trainable_layers", c->trainable_layers);
+    cJSON_AddNumberToObject(o, "trainable_params", (double)c->trainable_params);
+    return o;
+}
+
 cJSON *sk_speed_json(const sk_speed_cell *cells, int n, const sk_gemm_rate *rates, int nr,
                      const cJSON *peer)
 {
@@ -118,14 +131,8 @@ cJSON *sk_speed_json(const sk_speed_cell *cells, int n, const sk_gemm_rate *rate
     cJSON *arr = cJSON_AddArrayToObject(root, "cells");
     for (int i = 0; i < n; i++) {
         const sk_speed_cell *c = &cells[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "arch", c->arch);
-        cJSON_AddNumberToObject(o, "size", c->size);
-        cJSON_AddNumberToObject(o, "batch", c->batch);
-        cJSON_AddStringToObject(o, "level", c->level);
-        cJSON_AddNumberToObject(o, "trainable_layers", c->trainable_layers);
+        cJSON *o = cell_identity(c);
         cJSON_AddNumberToObject(o, "total_layers", c->total_layers);
-        cJSON_AddNumberToObject(o, "trainable_params", (double)c->trainable_params);
         cJSON_AddNumberToObject(o, "total_params", (double)c->total_params);
         if (c->error[0]) {
             cJSON_AddStringToObject(o, "error", c->error);
@@ -278,14 +285,7 @@ sk_status sk_speed_write_cells(const char *path, const sk_speed_cell *cells, int
     cJSON *root = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(root, "cells");
     for (int i = 0; i < n; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "arch", cells[i].arch);
-        cJSON_AddNumberToObject(o, "size", cells[i].size);
-        cJSON_AddNumberToObject(o, "batch", cells[i].batch);
-        cJSON_AddStringToObject(o, "level", cells[i].level);
-        cJSON_AddNumberToObject(o, "trainable_layers", cells[i].trainable_layers);
-        cJSON_AddNumberToObject(o, "trainable_params", (double)cells[i].trainable_params);
-        cJSON_AddItemToArray(arr, o);
+        cJSON_AddItemToArray(arr, cell_identity(&cells[i]));
     }
     sk_status s = sk_json_write_file(path, root, err);
     cJSON_Delete(root);

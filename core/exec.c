@@ -180,7 +180,7 @@ static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate)
             SK_ASSERT(in >= 0 && in < j);
             last_fwd_use[in] = j;
             if (nd->needs_grad) {
-                if (sk_exec_bwd_reads_input(g, nd, k) && T_B(j) > last_bwd_use[in])
+                if (sk_exec_bwd_reads_input(nd, k) && T_B(j) > last_bwd_use[in])
                     last_bwd_use[in] = T_B(j);
                 if (j > ex->first_bwd_consumer[in]) ex->first_bwd_consumer[in] = j;
             }

@@ -51,7 +51,7 @@ static inline const sk_node *sk_exec_node(const sk_exec *ex, int id) { return &e
 int sk_exec_has_act(const sk_node *nd);
 /* What a node's backward reads besides gradients, so the planner can end a buffer's lifetime
  * early: input k (as an activation), its own output, its pre-activation / depthwise middle. */
-int sk_exec_bwd_reads_input(const sk_graph *g, const sk_node *nd, int k);
+int sk_exec_bwd_reads_input(const sk_node *nd, int k);
 int sk_exec_bwd_reads_output(const sk_node *nd);
 int sk_exec_bwd_reads_pre(const sk_node *nd);
 int sk_exec_bwd_reads_mid(const sk_node *nd);

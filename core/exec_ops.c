@@ -53,9 +53,8 @@ static int act_reads_output(sk_act a)
     return a == SK_ACT_RELU || a == SK_ACT_RELU6 || a == SK_ACT_SIGMOID || a == SK_ACT_SOFTMAX;
 }
 
-int sk_exec_bwd_reads_input(const sk_graph *g, const sk_node *nd, int k)
+int sk_exec_bwd_reads_input(const sk_node *nd, int k)
 {
-    (void)g;
     SK_ASSERT(k >= 0 && k < nd->ninputs);
     switch (nd->op) {
     case SK_OP_CONV2D:

@@ -12,12 +12,11 @@
  * When all of K times an NR..NC column panel of packed B fits the cache budget, B is packed once
  * per column panel and each MC row block runs all of K while its C tile stays in cache
  * ("resident"); otherwise the classic K-block-outer order. Packing buffers are per thread
- * (_Thread_local, 64-byte aligned, grown when needed and kept for the life of the thread). */
+ * (sk_thread_scratch: 64-byte aligned, grown when needed, freed when the thread exits). */
 #include "gemm_det.h"
 #include "gemm_det_internal.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -124,37 +123,8 @@ typedef struct {
     int beta1; /* start from C */
 } plan;
 
-static _Thread_local float *t_buf;
-static _Thread_local size_t t_cap;
-
-/* A key whose destructor frees the buffer when a thread exits (an OpenMP team shrinking after
- * omp_set_num_threads would otherwise leak its threads' buffers). */
-static pthread_key_t t_key;
-static pthread_once_t t_once = PTHREAD_ONCE_INIT;
-static void free_tls_buf(void *unused)
-{
-    (void)unused;
-    free(t_buf);
-    t_buf = NULL;
-    t_cap = 0;
-}
-static void make_key(void) { SK_ASSERT(pthread_key_create(&t_key, free_tls_buf) == 0); }
-
 /* This thread's packing buffer, at least n floats (contents not kept when it grows). */
-static float *tls_buf(size_t n)
-{
-    if (n > t_cap) {
-        if (!t_buf) {
-            pthread_once(&t_once, make_key);
-            SK_ASSERT(pthread_setspecific(t_key, &t_cap) == 0);
-        }
-        free(t_buf);
-        size_t cap = (n + 16383) & ~(size_t)16383;
-        t_buf = sk_xmalloc_aligned(cap * sizeof(float));
-        t_cap = cap;
-    }
-    return t_buf;
-}
+static float *tls_buf(size_t n) { return sk_thread_scratch(SK_SCRATCH_GEMM, n * sizeof(float)); }
 
 /* ---- the scalar path: one fmaf chain per element, accumulated in C in k order ---- */
 

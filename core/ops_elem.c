@@ -11,44 +11,10 @@
 #include "sk_common.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-static _Thread_local void *scratch_buf;
-static _Thread_local size_t scratch_cap;
-/* Freed when the thread exits (an OpenMP team can shrink). */
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static void free_scratch(void *unused)
-{
-    (void)unused;
-    free(scratch_buf);
-    scratch_buf = NULL;
-    scratch_cap = 0;
-}
-static void make_scratch_key(void)
-{
-    SK_ASSERT(pthread_key_create(&scratch_key, free_scratch) == 0);
-}
-
-void *sk_ops_scratch(size_t bytes)
-{
-    void *buf = scratch_buf;
-    size_t cap = scratch_cap;
-    if (!buf) {
-        pthread_once(&scratch_once, make_scratch_key);
-        SK_ASSERT(pthread_setspecific(scratch_key, &scratch_cap) == 0);
-    }
-    if (bytes > cap) {
-        free(buf);
-        cap = bytes + bytes / 4 + 4096;
-        buf = sk_xmalloc_aligned(cap);
-        scratch_buf = buf;
-        scratch_cap = cap;
-    }
-    return buf;
-}
+void *sk_ops_scratch(size_t bytes) { return sk_thread_scratch(SK_SCRATCH_OPS, bytes); }
 
 /* acc[j] = sum over the rows of src (stride c) of src[j], in double. */
 SK_OPS_CLONES static void colsum_chunk(double *restrict acc, const float *restrict src,

@@ -67,6 +67,12 @@ void *sk_xrealloc(void *p, size_t n);
 char *sk_xstrdup(const char *s);
 /* 64-byte aligned allocation for tensors and slabs; free with free(). */
 void *sk_xmalloc_aligned(size_t n);
+/* Per-thread scratch: one buffer per (slot, thread), 64-byte aligned, at least `bytes`, grown on
+ * demand and kept, so steady-state callers allocate nothing; freed when the thread exits (an
+ * OpenMP team can shrink). Contents are undefined after a call that grows it. Each slot has one
+ * user, so two users never hand each other's buffer around. */
+enum { SK_SCRATCH_GEMM = 0, SK_SCRATCH_OPS, SK_SCRATCH_SLOTS };
+void *sk_thread_scratch(int slot, size_t bytes);
 
 /* snprintf into a fixed buffer that asserts nothing was cut off. */
 void sk_snprintf(char *buf, size_t cap, const char *fmt, ...) SK_PRINTF(3, 4);

@@ -66,7 +66,7 @@ for lvl, c in cells.items():
     assert abs(tr["fraction_of_best_gemm"] - tr["gflops"] / best) < 1e-9
     bd = tr["breakdown_s"]
     inside = sum(bd["forward"].values()) + sum(bd["backward"].values())
-    assert 0 < inside <= (sum([bd["other"], inside]) + 1e-9)
+    assert inside > 0 and bd["other"] >= 0, (inside, bd["other"])
     assert abs(inside + bd["other"] - tr["step"]["median_s"]) < 0.5 * med + 1e-3  # mean vs median
     assert c["infer"]["images_per_s"] > 0
     assert c["memory"]["arena_bytes"] > 0 and c["memory"]["peak_rss_bytes"] > c["memory"]["arena_bytes"]

@@ -42,8 +42,8 @@ static int block(sk_graph *g, int inputs, double drop_rate, const char *name, in
     int filters = filters_in * expand;
     int x = inputs;
     if (expand != 1) {
-        x = sk_g_conv2d(g, sk_arch_nm(b, "%sexpand_conv", name), x, filters, 1, 1, 1, 1, 1, 0,
-                        SK_ACT_LINEAR);
+        x = sk_g_conv2d(g, sk_arch_nm(b, "%sexpand_conv", name), x, filters, 1, 1, 1, 1,
+                        SK_PAD_SAME, SK_NO_BIAS, SK_ACT_LINEAR);
         x = sk_g_bn(g, sk_arch_nm(b, "%sexpand_bn", name), x, EPS, MOM);
         x = sk_g_act(g, sk_arch_nm(b, "%sexpand_activation", name), x, SK_ACT_SWISH);
     }
@@ -53,26 +53,27 @@ static int block(sk_graph *g, int inputs, double drop_rate, const char *name, in
         x = sk_g_zeropad(g, sk_arch_nm(b, "%sdwconv_pad", name), x, p[0], p[1], p[2], p[3]);
     }
     x = sk_g_dwconv2d(g, sk_arch_nm(b, "%sdwconv", name), x, kernel, kernel, strides, strides,
-                      strides != 2, 0);
+                      strides != 2 ? SK_PAD_SAME : SK_PAD_VALID, SK_NO_BIAS);
     x = sk_g_bn(g, sk_arch_nm(b, "%sbn", name), x, EPS, MOM);
     x = sk_g_act(g, sk_arch_nm(b, "%sactivation", name), x, SK_ACT_SWISH);
 
     int filters_se = (int)(filters_in * 0.25);
     if (filters_se < 1) filters_se = 1;
-    int se = sk_g_gap(g, sk_arch_nm(b, "%sse_squeeze", name), x, 0);
+    int se = sk_g_gap(g, sk_arch_nm(b, "%sse_squeeze", name), x, SK_GAP_FLAT);
     se = sk_g_reshape(g, sk_arch_nm(b, "%sse_reshape", name), se, 1, 1, filters);
-    se = sk_g_conv2d(g, sk_arch_nm(b, "%sse_reduce", name), se, filters_se, 1, 1, 1, 1, 1, 1,
-                     SK_ACT_SWISH);
-    se = sk_g_conv2d(g, sk_arch_nm(b, "%sse_expand", name), se, filters, 1, 1, 1, 1, 1, 1,
-                     SK_ACT_SIGMOID);
+    se = sk_g_conv2d(g, sk_arch_nm(b, "%sse_reduce", name), se, filters_se, 1, 1, 1, 1, SK_PAD_SAME,
+                     SK_BIAS, SK_ACT_SWISH);
+    se = sk_g_conv2d(g, sk_arch_nm(b, "%sse_expand", name), se, filters, 1, 1, 1, 1, SK_PAD_SAME,
+                     SK_BIAS, SK_ACT_SIGMOID);
     x = sk_g_multiply(g, sk_arch_nm(b, "%sse_excite", name), x, se);
 
-    x = sk_g_conv2d(g, sk_arch_nm(b, "%sproject_conv", name), x, filters_out, 1, 1, 1, 1, 1, 0,
-                    SK_ACT_LINEAR);
+    x = sk_g_conv2d(g, sk_arch_nm(b, "%sproject_conv", name), x, filters_out, 1, 1, 1, 1,
+                    SK_PAD_SAME, SK_NO_BIAS, SK_ACT_LINEAR);
     x = sk_g_bn(g, sk_arch_nm(b, "%sproject_bn", name), x, EPS, MOM);
     if (strides == 1 && filters_in == filters_out) {
         if (drop_rate > 0)
-            x = sk_g_dropout(g, sk_arch_nm(b, "%sdrop", name), x, (float)drop_rate, 1);
+            x = sk_g_dropout(g, sk_arch_nm(b, "%sdrop", name), x, (float)drop_rate,
+                             SK_DROPOUT_SAMPLES);
         int ins[2] = {x, inputs};
         x = sk_g_add(g, sk_arch_nm(b, "%sadd", name), 2, ins);
     }
@@ -87,7 +88,8 @@ int sk_build_efficientnetb2(sk_graph *g, int in)
     int p[4];
     sk_arch_correct_pad(p, &g->nodes[x], 3);
     x = sk_g_zeropad(g, "stem_conv_pad", x, p[0], p[1], p[2], p[3]);
-    x = sk_g_conv2d(g, "stem_conv", x, round_filters(32), 3, 3, 2, 2, 0, 0, SK_ACT_LINEAR);
+    x = sk_g_conv2d(g, "stem_conv", x, round_filters(32), 3, 3, 2, 2, SK_PAD_VALID, SK_NO_BIAS,
+                    SK_ACT_LINEAR);
     x = sk_g_bn(g, "stem_bn", x, EPS, MOM);
     x = sk_g_act(g, "stem_activation", x, SK_ACT_SWISH);
 
@@ -110,7 +112,8 @@ int sk_build_efficientnetb2(sk_graph *g, int in)
             bidx++;
         }
     }
-    x = sk_g_conv2d(g, "top_conv", x, round_filters(1280), 1, 1, 1, 1, 1, 0, SK_ACT_LINEAR);
+    x = sk_g_conv2d(g, "top_conv", x, round_filters(1280), 1, 1, 1, 1, SK_PAD_SAME, SK_NO_BIAS,
+                    SK_ACT_LINEAR);
     x = sk_g_bn(g, "top_bn", x, EPS, MOM);
     return sk_g_act(g, "top_activation", x, SK_ACT_SWISH);
 }

@@ -79,8 +79,8 @@ static sk_graph *build(const char *id, int input_size, int num_classes, int with
     sk_graph *g = sk_graph_new(model_name);
     int in = sk_g_input(g, "input_1", input_size, input_size, 3);
     int x = a->build(g, in);
-    if (with_pooling || num_classes > 0) x = sk_g_gap(g, a->pool_name, x, 0);
-    if (num_classes > 0) x = sk_g_dense(g, "dense", x, num_classes, 1, SK_ACT_SOFTMAX);
+    if (with_pooling || num_classes > 0) x = sk_g_gap(g, a->pool_name, x, SK_GAP_FLAT);
+    if (num_classes > 0) x = sk_g_dense(g, "dense", x, num_classes, SK_BIAS, SK_ACT_SOFTMAX);
     g->output = x;
     if (alloc) sk_graph_finalize(g);
     else sk_graph_finalize_layout(g);

@@ -14,19 +14,19 @@ static int block1(sk_graph *g, int x, int filters, int stride, int conv_shortcut
     int shortcut = x;
     if (conv_shortcut) {
         shortcut = sk_g_conv2d(g, sk_arch_nm(b, "%s_0_conv", name), x, 4 * filters, 1, 1, stride,
-                               stride, 0, 1, SK_ACT_LINEAR);
+                               stride, SK_PAD_VALID, SK_BIAS, SK_ACT_LINEAR);
         shortcut = sk_g_bn(g, sk_arch_nm(b, "%s_0_bn", name), shortcut, EPS, MOM);
     }
-    x = sk_g_conv2d(g, sk_arch_nm(b, "%s_1_conv", name), x, filters, 1, 1, stride, stride, 0, 1,
-                    SK_ACT_LINEAR);
+    x = sk_g_conv2d(g, sk_arch_nm(b, "%s_1_conv", name), x, filters, 1, 1, stride, stride,
+                    SK_PAD_VALID, SK_BIAS, SK_ACT_LINEAR);
     x = sk_g_bn(g, sk_arch_nm(b, "%s_1_bn", name), x, EPS, MOM);
     x = sk_g_act(g, sk_arch_nm(b, "%s_1_relu", name), x, SK_ACT_RELU);
-    x = sk_g_conv2d(g, sk_arch_nm(b, "%s_2_conv", name), x, filters, 3, 3, 1, 1, 1, 1,
-                    SK_ACT_LINEAR);
+    x = sk_g_conv2d(g, sk_arch_nm(b, "%s_2_conv", name), x, filters, 3, 3, 1, 1, SK_PAD_SAME,
+                    SK_BIAS, SK_ACT_LINEAR);
     x = sk_g_bn(g, sk_arch_nm(b, "%s_2_bn", name), x, EPS, MOM);
     x = sk_g_act(g, sk_arch_nm(b, "%s_2_relu", name), x, SK_ACT_RELU);
-    x = sk_g_conv2d(g, sk_arch_nm(b, "%s_3_conv", name), x, 4 * filters, 1, 1, 1, 1, 0, 1,
-                    SK_ACT_LINEAR);
+    x = sk_g_conv2d(g, sk_arch_nm(b, "%s_3_conv", name), x, 4 * filters, 1, 1, 1, 1, SK_PAD_VALID,
+                    SK_BIAS, SK_ACT_LINEAR);
     x = sk_g_bn(g, sk_arch_nm(b, "%s_3_bn", name), x, EPS, MOM);
     int ins[2] = {shortcut, x};
     x = sk_g_add(g, sk_arch_nm(b, "%s_add", name), 2, ins);
@@ -47,11 +47,11 @@ static int stack1(sk_graph *g, int x, int filters, int blocks, int stride1, cons
 int sk_build_resnet50(sk_graph *g, int in)
 {
     int x = sk_g_zeropad(g, "conv1_pad", in, 3, 3, 3, 3);
-    x = sk_g_conv2d(g, "conv1_conv", x, 64, 7, 7, 2, 2, 0, 1, SK_ACT_LINEAR);
+    x = sk_g_conv2d(g, "conv1_conv", x, 64, 7, 7, 2, 2, SK_PAD_VALID, SK_BIAS, SK_ACT_LINEAR);
     x = sk_g_bn(g, "conv1_bn", x, EPS, MOM);
     x = sk_g_act(g, "conv1_relu", x, SK_ACT_RELU);
     x = sk_g_zeropad(g, "pool1_pad", x, 1, 1, 1, 1);
-    x = sk_g_maxpool(g, "pool1_pool", x, 3, 3, 2, 2, 0);
+    x = sk_g_maxpool(g, "pool1_pool", x, 3, 3, 2, 2, SK_PAD_VALID);
     x = stack1(g, x, 64, 3, 1, "conv2");
     x = stack1(g, x, 128, 4, 2, "conv3");
     x = stack1(g, x, 256, 6, 2, "conv4");

@@ -11,8 +11,8 @@ int sk_build_vgg16(sk_graph *g, int in)
     for (int blk = 0; blk < 5; blk++) {
         for (int i = 1; i <= convs[blk]; i++)
             x = sk_g_conv2d(g, sk_arch_nm(b, "block%d_conv%d", blk + 1, i), x, filters[blk], 3, 3,
-                            1, 1, 1, 1, SK_ACT_RELU);
-        x = sk_g_maxpool(g, sk_arch_nm(b, "block%d_pool", blk + 1), x, 2, 2, 2, 2, 0);
+                            1, 1, SK_PAD_SAME, SK_BIAS, SK_ACT_RELU);
+        x = sk_g_maxpool(g, sk_arch_nm(b, "block%d_pool", blk + 1), x, 2, 2, 2, 2, SK_PAD_VALID);
     }
     return x;
 }

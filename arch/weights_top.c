@@ -37,9 +37,10 @@ sk_graph *sk_weights_build_imagenet(const char *arch, int size, sk_error *err)
     sk_graph *g = sk_graph_new(a->keras_name);
     int x = sk_g_input(g, "input_1", size, size, 3);
     x = a->build(g, x);
-    x = sk_g_gap(g, tops[t].pool, x, 0);
-    if (tops[t].dropout > 0) x = sk_g_dropout(g, "top_dropout", x, tops[t].dropout, 0);
-    sk_g_dense(g, "predictions", x, 1000, 1, SK_ACT_SOFTMAX);
+    x = sk_g_gap(g, tops[t].pool, x, SK_GAP_FLAT);
+    if (tops[t].dropout > 0)
+        x = sk_g_dropout(g, "top_dropout", x, tops[t].dropout, SK_DROPOUT_ELEMENTS);
+    sk_g_dense(g, "predictions", x, 1000, SK_BIAS, SK_ACT_SOFTMAX);
     sk_graph_finalize(g);
     return g;
 }

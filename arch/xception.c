@@ -9,15 +9,15 @@
 
 static int sep(sk_graph *g, int x, int filters, const char *name)
 {
-    return sk_g_sepconv2d(g, name, x, filters, 3, 3, 1, 1, 1, 0);
+    return sk_g_sepconv2d(g, name, x, filters, 3, 3, 1, 1, SK_PAD_SAME, SK_NO_BIAS);
 }
 
 /* Projection shortcut: 1x1 stride-2 conv + BN, both auto-named. */
 static int residual_proj(sk_graph *g, int x, int filters)
 {
     char b[SK_NAME_MAX];
-    int r = sk_g_conv2d(g, sk_arch_auto(b, g, "conv2d"), x, filters, 1, 1, 2, 2, 1, 0,
-                        SK_ACT_LINEAR);
+    int r = sk_g_conv2d(g, sk_arch_auto(b, g, "conv2d"), x, filters, 1, 1, 2, 2, SK_PAD_SAME,
+                        SK_NO_BIAS, SK_ACT_LINEAR);
     return sk_g_bn(g, sk_arch_auto(b, g, "batch_normalization"), r, EPS, MOM);
 }
 
@@ -39,17 +39,18 @@ static int entry_block(sk_graph *g, int x, int filters, int blk, int first_act)
     x = sk_g_act(g, sk_arch_nm(b, "block%d_sepconv2_act", blk), x, SK_ACT_RELU);
     x = sep(g, x, filters, sk_arch_nm(b, "block%d_sepconv2", blk));
     x = sk_g_bn(g, sk_arch_nm(b, "block%d_sepconv2_bn", blk), x, EPS, MOM);
-    x = sk_g_maxpool(g, sk_arch_nm(b, "block%d_pool", blk), x, 3, 3, 2, 2, 1);
+    x = sk_g_maxpool(g, sk_arch_nm(b, "block%d_pool", blk), x, 3, 3, 2, 2, SK_PAD_SAME);
     return add2(g, x, residual);
 }
 
 int sk_build_xception(sk_graph *g, int in)
 {
     char b[SK_NAME_MAX];
-    int x = sk_g_conv2d(g, "block1_conv1", in, 32, 3, 3, 2, 2, 0, 0, SK_ACT_LINEAR);
+    int x =
+        sk_g_conv2d(g, "block1_conv1", in, 32, 3, 3, 2, 2, SK_PAD_VALID, SK_NO_BIAS, SK_ACT_LINEAR);
     x = sk_g_bn(g, "block1_conv1_bn", x, EPS, MOM);
     x = sk_g_act(g, "block1_conv1_act", x, SK_ACT_RELU);
-    x = sk_g_conv2d(g, "block1_conv2", x, 64, 3, 3, 1, 1, 0, 0, SK_ACT_LINEAR);
+    x = sk_g_conv2d(g, "block1_conv2", x, 64, 3, 3, 1, 1, SK_PAD_VALID, SK_NO_BIAS, SK_ACT_LINEAR);
     x = sk_g_bn(g, "block1_conv2_bn", x, EPS, MOM);
     x = sk_g_act(g, "block1_conv2_act", x, SK_ACT_RELU);
 
@@ -75,7 +76,7 @@ int sk_build_xception(sk_graph *g, int in)
     x = sk_g_act(g, "block13_sepconv2_act", x, SK_ACT_RELU);
     x = sep(g, x, 1024, "block13_sepconv2");
     x = sk_g_bn(g, "block13_sepconv2_bn", x, EPS, MOM);
-    x = sk_g_maxpool(g, "block13_pool", x, 3, 3, 2, 2, 1);
+    x = sk_g_maxpool(g, "block13_pool", x, 3, 3, 2, 2, SK_PAD_SAME);
     x = add2(g, x, residual);
 
     x = sep(g, x, 1536, "block14_sepconv1");

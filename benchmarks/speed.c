@@ -30,6 +30,7 @@ const char *sk_opclass_name(sk_opclass c)
     return c >= 0 && c < SK_OPC_COUNT ? opc_names[c] : "?";
 }
 
+/* Every op named (no default): a new op must choose its class here. */
 static sk_opclass op_class(sk_op op)
 {
     switch (op) {
@@ -46,8 +47,16 @@ static sk_opclass op_class(sk_op op)
     case SK_OP_MAXPOOL2D:
     case SK_OP_AVGPOOL2D:
     case SK_OP_GAP2D: return SK_OPC_POOL;
-    default: return SK_OPC_OTHER;
+    case SK_OP_INPUT:
+    case SK_OP_RESHAPE:
+    case SK_OP_ZEROPADDING2D:
+    case SK_OP_CROPPING2D:
+    case SK_OP_RESCALING:
+    case SK_OP_NORMALIZATION:
+    case SK_OP_DROPOUT:
+    case SK_OP_COUNT: return SK_OPC_OTHER;
     }
+    return SK_OPC_OTHER;
 }
 
 double sk_timing_spread(const sk_timing *t)
@@ -83,21 +92,6 @@ int sk_speed_level_layers(const char *arch, const char *level, int total_layers)
     return 0;
 }
 
-/* Multiply-adds of one node per sample, split into the parts backward may repeat. */
-static double node_macs(const sk_graph *g, const sk_node *nd)
-{
-    const sk_node *in = nd->ninputs ? &g->nodes[nd->inputs[0]] : NULL;
-    double ohw = (double)nd->h * nd->w;
-    switch (nd->op) {
-    case SK_OP_CONV2D: return ohw * nd->cfg.kh * nd->cfg.kw * in->c * nd->c;
-    case SK_OP_DEPTHWISE_CONV2D: return ohw * nd->cfg.kh * nd->cfg.kw * in->c;
-    case SK_OP_SEPARABLE_CONV2D:
-        return ohw * nd->cfg.kh * nd->cfg.kw * in->c + ohw * (double)in->c * nd->c;
-    case SK_OP_DENSE: return (double)sk_node_numel(in) * nd->c;
-    default: return 0.0;
-    }
-}
-
 static int has_weights(const sk_node *nd)
 {
     for (int t = 0; t < nd->ntensors; t++)
@@ -111,7 +105,7 @@ static void count_flops(const sk_graph *g, double *fwd, double *bwd, double *inf
     *fwd = *bwd = *infer = 0.0;
     for (int i = 0; i < g->n; i++) {
         const sk_node *nd = &g->nodes[i];
-        double f = 2.0 * node_macs(g, nd);
+        double f = 2.0 * sk_node_macs(g, nd); /* per-op formulas: the op rows */
         *fwd += f;
         *infer += f;
         if (!nd->needs_grad) continue;

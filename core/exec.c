@@ -1,12 +1,13 @@
-/* exec.c: the graph executor: arena planning, running forward/backward through the op table
+/* exec.c: the graph executor: arena planning, running forward/backward through the op rows
  * (exec_ops.c), Keras freeze semantics, and the frozen-prefix split.
  *
  * Invariants: every buffer is planned in sk_exec_new (interval [t0, t1] on a timeline where
  * forward of node i is step i, the caller's use of the output is step n, backward of node i is
- * step 2n - i); buffers whose intervals overlap never share memory. Nothing is allocated after
- * planning. Gradient buffers are zeroed by their first writer (the consumer that runs first in
- * backward), so ops can accumulate. Not here: the optimizer (optim.c), the loss (loss.c), the
- * on-disk prefix cache (fcache.c). */
+ * step 2n - i); buffers whose intervals overlap never share memory. What a backward reads and
+ * which buffers an op needs besides its activation come from its op row, never from a case
+ * here. Nothing is allocated after planning. Gradient buffers are zeroed by their first writer
+ * (the consumer that runs first in backward), so ops can accumulate. Not here: the optimizer
+ * (optim.c), the loss (loss.c), the on-disk prefix cache (fcache.c). */
 #include "exec.h"
 
 #include <stdlib.h>
@@ -16,18 +17,11 @@
 #include "gemm.h"
 #include "log.h"
 
-typedef struct {
-    size_t size; /* floats */
-    int t0, t1;
-    size_t off;
-    int node, kind;
-} plan_buf;
-
 
 /* ---- planning ---- */
 
 typedef struct {
-    plan_buf *v;
+    sk_plan_buf *v;
     int n, cap;
 } plan_list;
 
@@ -38,13 +32,13 @@ static void plan_add(plan_list *pl, int node, int kind, size_t size, int t0, int
         pl->cap = pl->cap ? 2 * pl->cap : 64;
         pl->v = sk_xrealloc(pl->v, (size_t)pl->cap * sizeof *pl->v);
     }
-    plan_buf b = {size, t0, t1, 0, node, kind};
+    sk_plan_buf b = {size, t0, t1, 0, node, kind};
     pl->v[pl->n++] = b;
 }
 
 static int cmp_size_desc(const void *a, const void *b)
 {
-    const plan_buf *x = a, *y = b;
+    const sk_plan_buf *x = a, *y = b;
     if (x->size != y->size) return x->size < y->size ? 1 : -1;
     if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
     return x->kind - y->kind;
@@ -52,31 +46,46 @@ static int cmp_size_desc(const void *a, const void *b)
 
 static int cmp_off(const void *a, const void *b)
 {
-    const plan_buf *x = *(plan_buf *const *)a, *y = *(plan_buf *const *)b;
+    const sk_plan_buf *x = *(sk_plan_buf *const *)a, *y = *(sk_plan_buf *const *)b;
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
 #define ALIGN_FLOATS 16
+
+static size_t aligned(size_t floats)
+{
+    return (floats + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+/* Every buffer at its own offset, in plan order: no reuse. Returns the arena size. */
+static size_t plan_offsets_unshared(plan_list *pl)
+{
+    size_t total = 0;
+    for (int i = 0; i < pl->n; i++) {
+        pl->v[i].off = total;
+        total += aligned(pl->v[i].size);
+    }
+    return total;
+}
 
 /* Greedy first fit by decreasing size: each buffer takes the lowest offset that does not
  * collide with an already placed buffer whose lifetime overlaps. Returns the arena size. */
 static size_t plan_offsets(plan_list *pl)
 {
     qsort(pl->v, (size_t)pl->n, sizeof *pl->v, cmp_size_desc);
-    plan_buf **live = sk_xmalloc((size_t)(pl->n + 1) * sizeof *live);
+    sk_plan_buf **live = sk_xmalloc((size_t)(pl->n + 1) * sizeof *live);
     size_t total = 0;
     for (int i = 0; i < pl->n; i++) {
-        plan_buf *b = &pl->v[i];
+        sk_plan_buf *b = &pl->v[i];
         int nl = 0;
         for (int j = 0; j < i; j++) {
-            plan_buf *o = &pl->v[j];
+            sk_plan_buf *o = &pl->v[j];
             if (o->t0 <= b->t1 && b->t0 <= o->t1) live[nl++] = o;
         }
         qsort(live, (size_t)nl, sizeof *live, cmp_off);
-        size_t need = (b->size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS, off = 0;
+        size_t need = aligned(b->size), off = 0;
         for (int j = 0; j < nl; j++) {
-            size_t oend = live[j]->off +
-                          (live[j]->size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+            size_t oend = live[j]->off + aligned(live[j]->size);
             if (off + need <= live[j]->off) break;
             if (oend > off) off = oend;
         }
@@ -136,20 +145,100 @@ static void plan_ranges(sk_exec *ex)
     }
 }
 
-static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate);
+static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate, int share);
 
-sk_exec *sk_exec_new(sk_graph *g, int max_batch) { return exec_new(g, max_batch, 1); }
+sk_exec *sk_exec_new(sk_graph *g, int max_batch) { return exec_new(g, max_batch, 1, 1); }
+
+sk_exec *sk_exec_new_unshared(sk_graph *g, int max_batch) { return exec_new(g, max_batch, 1, 0); }
 
 size_t sk_exec_plan_bytes(sk_graph *g, int max_batch)
 {
-    sk_exec *ex = exec_new(g, max_batch, 0);
+    sk_exec *ex = exec_new(g, max_batch, 0, 1);
     size_t bytes = ex->arena_floats * sizeof(float);
     sk_exec_free(ex);
     return bytes;
 }
 
-/* Plans the buffers; with allocate == 0 only the sizes (no arena, nothing touched). */
-static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate)
+/* Per node: the last forward step reading its activation, the last backward step reading it as
+ * an input (the op rows' bwd_reads; -1: none), and its latest consumer that needs a gradient. */
+static void plan_uses(sk_exec *ex, int *last_fwd_use, int *last_bwd_use)
+{
+    const sk_graph *g = ex->g;
+    int n = g->n;
+    ex->first_bwd_consumer = sk_xmalloc((size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++) {
+        ex->first_bwd_consumer[i] = -1;
+        last_fwd_use[i] = i;
+        last_bwd_use[i] = -1;
+    }
+    for (int j = 0; j < n; j++) {
+        const sk_node *nd = &g->nodes[j];
+        sk_bwd_reads r = sk_exec_bwd_reads(nd);
+        int tb = sk_exec_bwd_step(n, j);
+        for (int k = 0; k < nd->ninputs; k++) {
+            int in = nd->inputs[k];
+            SK_ASSERT(in >= 0 && in < j);
+            last_fwd_use[in] = j;
+            if (nd->needs_grad) {
+                if (r.input[k] && tb > last_bwd_use[in]) last_bwd_use[in] = tb;
+                if (j > ex->first_bwd_consumer[in]) ex->first_bwd_consumer[in] = j;
+            }
+        }
+    }
+}
+
+typedef struct {
+    plan_list pl;
+    const int *last_fwd_use, *last_bwd_use;
+    size_t work, bnstat; /* floats: largest op workspace, BN statistics so far */
+} plan_state;
+
+/* Plans node i's buffers: activation, gradient, fused pre-activation and what its row asks for
+ * (middle, mask, workspace, statistics), each alive from its writer to its last reader. */
+static void plan_node(sk_exec *ex, plan_state *ps, int i)
+{
+    const sk_graph *g = ex->g;
+    const sk_node *nd = &g->nodes[i];
+    int n = g->n, T_out = n, END = 2 * n + 1, tb = sk_exec_bwd_step(n, i);
+    size_t mb = (size_t)ex->max_batch, numel = mb * sk_node_numel(nd);
+    int ng = nd->needs_grad, out = i == g->output;
+    sk_bwd_reads r = sk_exec_bwd_reads(nd);
+    sk_op_buffers b = sk_exec_op_buffers(g, nd, ex->max_batch);
+    plan_list *pl = &ps->pl;
+    /* activation: alive until its last reader (forward, or a backward that reads it) */
+    int t0 = i, t1 = ps->last_fwd_use[i];
+    if (ng && r.output && tb > t1) t1 = tb;
+    if (ps->last_bwd_use[i] > t1) t1 = ps->last_bwd_use[i];
+    if (out) t1 = END;
+    if (ex->nprefix && ex->in_prefix[i]) {
+        for (int k = 0; k < ex->nboundary; k++)
+            if (ex->boundary[k] == i) t0 = 0; /* written first by forward_suffix */
+    }
+    plan_add(pl, i, B_ACT, numel, t0, t1);
+    if (ng) {
+        int first = ex->first_bwd_consumer[i];
+        plan_add(pl, i, B_GRAD, numel, out ? T_out : sk_exec_bwd_step(n, first >= 0 ? first : i),
+                 tb);
+    }
+    if (sk_exec_has_act(nd)) {
+        plan_add(pl, i, B_PRE, numel, i, out ? END : (ng && r.pre ? tb : i));
+        if (ng) plan_add(pl, i, B_DPRE, numel, out ? T_out : tb, tb);
+    }
+    if (b.mid) {
+        plan_add(pl, i, B_MID, mb * b.mid, i, ng && r.mid ? tb : i);
+        if (ng) plan_add(pl, i, B_DMID, mb * b.mid, tb, tb);
+    }
+    if (b.work > ps->work) ps->work = b.work;
+    if (b.mask) plan_add(pl, i, B_MASK, mb * b.mask, i, ng ? tb : i);
+    if (b.stats) {
+        ex->bnstat_off[i] = ps->bnstat;
+        ps->bnstat += b.stats;
+    }
+}
+
+/* Plans the buffers; with allocate == 0 only the sizes (no arena, nothing touched); with
+ * share == 0 no two buffers share memory (sk_exec_new_unshared). */
+static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate, int share)
 {
     SK_ASSERT(g && g->finalized && max_batch > 0);
     SK_ASSERT_MSG((g->params || !g->nparams) && (g->state || !g->nstate),
@@ -158,8 +247,7 @@ static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate)
     sk_exec *ex = sk_xcalloc(1, sizeof *ex);
     ex->g = g;
     ex->max_batch = max_batch;
-    int n = g->n, T_out = n, END = 2 * n + 1;
-#define T_B(i) (2 * n - (i))
+    int n = g->n;
     ex->frozen_snapshot = sk_xmalloc((size_t)n);
     for (int i = 0; i < n; i++) {
         ex->frozen_snapshot[i] = (uint8_t)g->nodes[i].trainable;
@@ -168,84 +256,19 @@ static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate)
     plan_prefix(ex);
     plan_ranges(ex);
 
-    ex->first_bwd_consumer = sk_xmalloc((size_t)n * sizeof(int));
-    for (int i = 0; i < n; i++) ex->first_bwd_consumer[i] = -1;
     int *last_fwd_use = sk_xmalloc((size_t)n * sizeof(int));
     int *last_bwd_use = sk_xmalloc((size_t)n * sizeof(int));
-    for (int i = 0; i < n; i++) last_fwd_use[i] = i, last_bwd_use[i] = -1;
-    for (int j = 0; j < n; j++) {
-        const sk_node *nd = &g->nodes[j];
-        for (int k = 0; k < nd->ninputs; k++) {
-            int in = nd->inputs[k];
-            SK_ASSERT(in >= 0 && in < j);
-            last_fwd_use[in] = j;
-            if (nd->needs_grad) {
-                if (sk_exec_bwd_reads_input(nd, k) && T_B(j) > last_bwd_use[in])
-                    last_bwd_use[in] = T_B(j);
-                if (j > ex->first_bwd_consumer[in]) ex->first_bwd_consumer[in] = j;
-            }
-        }
-    }
-
-    plan_list pl = {0};
-    size_t mb = (size_t)max_batch, work = 0, bnstat = 0;
+    plan_uses(ex, last_fwd_use, last_bwd_use);
+    plan_state ps = {{0}, last_fwd_use, last_bwd_use, 0, 0};
     ex->bnstat_off = sk_xcalloc((size_t)n, sizeof(size_t));
-    for (int i = 0; i < n; i++) {
-        const sk_node *nd = &g->nodes[i];
-        size_t numel = mb * sk_node_numel(nd);
-        int ng = nd->needs_grad;
-        /* activation: alive until its last reader (forward, or a backward that reads inputs) */
-        int t0 = i, t1 = last_fwd_use[i];
-        if (ng && sk_exec_bwd_reads_output(nd) && T_B(i) > t1) t1 = T_B(i);
-        if (last_bwd_use[i] > t1) t1 = last_bwd_use[i];
-        if (i == g->output) t1 = END;
-        if (ex->nprefix && ex->in_prefix[i]) {
-            for (int b = 0; b < ex->nboundary; b++)
-                if (ex->boundary[b] == i) t0 = 0; /* written first by forward_suffix */
-        }
-        plan_add(&pl, i, B_ACT, numel, t0, t1);
-        if (ng) {
-            int gt0 = i == g->output ? T_out
-                                     : (ex->first_bwd_consumer[i] >= 0
-                                            ? T_B(ex->first_bwd_consumer[i]) : T_B(i));
-            plan_add(&pl, i, B_GRAD, numel, gt0, T_B(i));
-        }
-        if (sk_exec_has_act(nd)) {
-            plan_add(&pl, i, B_PRE, numel, i,
-                     i == g->output ? END : (ng && sk_exec_bwd_reads_pre(nd) ? T_B(i) : i));
-            if (ng) {
-                int dt0 = i == g->output ? T_out : T_B(i);
-                plan_add(&pl, i, B_DPRE, numel, dt0, T_B(i));
-            }
-        }
-        if (nd->op == SK_OP_SEPARABLE_CONV2D) {
-            int c = g->nodes[nd->inputs[0]].c;
-            size_t mid = mb * nd->h * nd->w * (size_t)c;
-            plan_add(&pl, i, B_MID, mid, i, ng && sk_exec_bwd_reads_mid(nd) ? T_B(i) : i);
-            if (ng) plan_add(&pl, i, B_DMID, mid, T_B(i), T_B(i));
-            sk_conv_dims pd = sk_exec_pointwise_dims(nd, max_batch, c);
-            size_t w = sk_conv2d_workspace(&pd);
-            if (w > work) work = w;
-        }
-        if (nd->op == SK_OP_CONV2D) {
-            sk_conv_dims d = sk_exec_window_dims(ex, nd, max_batch, nd->c);
-            size_t w = sk_conv2d_workspace(&d);
-            if (w > work) work = w;
-        }
-        if (nd->op == SK_OP_DROPOUT && nd->cfg.rate > 0.0f)
-            plan_add(&pl, i, B_MASK, numel, i, ng ? T_B(i) : i);
-        if (nd->op == SK_OP_BATCHNORM) {
-            ex->bnstat_off[i] = bnstat;
-            bnstat += 3 * (size_t)nd->c;
-        }
-    }
+    for (int i = 0; i < n; i++) plan_node(ex, &ps, i);
     free(last_fwd_use);
     free(last_bwd_use);
 
+    plan_list pl = ps.pl;
     for (int k = 0; k < pl.n; k++) ex->naive_floats += pl.v[k].size;
-    ex->arena_floats = plan_offsets(&pl);
-    size_t work_al = (work + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
-    size_t bn_al = (bnstat + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+    ex->arena_floats = share ? plan_offsets(&pl) : plan_offsets_unshared(&pl);
+    size_t work = ps.work, work_al = aligned(work), bn_al = aligned(ps.bnstat);
     size_t total = ex->arena_floats + work_al + bn_al;
     ex->naive_floats += work_al + bn_al;
     ex->arena_floats = total;
@@ -260,7 +283,6 @@ static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate)
     ex->work = ex->arena + (total - work_al - bn_al);
     ex->work_floats = work;
     ex->bnstat = ex->work + work_al;
-#undef T_B
 
     ex->grads = sk_xmalloc_aligned((g->nparams ? g->nparams : 1) * sizeof(float));
     memset(ex->grads, 0, g->nparams * sizeof(float));
@@ -284,9 +306,49 @@ void sk_exec_free(sk_exec *ex)
     free(ex);
 }
 
+const sk_plan_buf *sk_exec_planned(const sk_exec *ex, int node, int kind)
+{
+    for (int k = 0; k < ex->nplan; k++)
+        if (ex->plan[k].node == node && ex->plan[k].kind == kind) return &ex->plan[k];
+    return NULL;
+}
+
+static int alive_at(const sk_exec *ex, int node, int kind, int t)
+{
+    const sk_plan_buf *b = sk_exec_planned(ex, node, kind);
+    return b && b->t0 <= t && t <= b->t1;
+}
+
+/* Violations of: every buffer a node's backward reads (its op row) or writes is alive at it. */
+static int check_bwd_lifetimes(const sk_exec *ex)
+{
+    const sk_graph *g = ex->g;
+    int bad = 0;
+    for (int j = 0; j < g->n; j++) {
+        const sk_node *nd = &g->nodes[j];
+        if (!nd->needs_grad || !sk_op_row_of(nd->op)->bwd) continue;
+        int tb = sk_exec_bwd_step(g->n, j);
+        sk_bwd_reads r = sk_exec_bwd_reads(nd);
+        sk_op_buffers b = sk_exec_op_buffers(g, nd, ex->max_batch);
+        bad += !alive_at(ex, j, B_GRAD, tb);
+        bad += r.output && !alive_at(ex, j, B_ACT, tb);
+        bad += r.pre && !alive_at(ex, j, B_PRE, tb);
+        bad += r.mid && !alive_at(ex, j, B_MID, tb);
+        bad += sk_exec_has_act(nd) && !alive_at(ex, j, B_DPRE, tb);
+        bad += b.mid && !alive_at(ex, j, B_DMID, tb);
+        bad += b.mask && !alive_at(ex, j, B_MASK, tb);
+        for (int k = 0; k < nd->ninputs; k++) {
+            int in = nd->inputs[k];
+            bad += r.input[k] && !alive_at(ex, in, B_ACT, tb);
+            bad += g->nodes[in].needs_grad && !alive_at(ex, in, B_GRAD, tb);
+        }
+    }
+    return bad;
+}
+
 int sk_exec_plan_check(const sk_exec *ex)
 {
-    const plan_buf *v = ex->plan;
+    const sk_plan_buf *v = ex->plan;
     int bad = 0;
     for (int i = 0; i < ex->nplan; i++) {
         if (v[i].off + v[i].size > ex->arena_floats || v[i].t0 > v[i].t1) bad++;
@@ -296,7 +358,7 @@ int sk_exec_plan_check(const sk_exec *ex)
             bad += live && mem;
         }
     }
-    return bad;
+    return bad + check_bwd_lifetimes(ex);
 }
 
 void sk_exec_set_profile(sk_exec *ex, double *fwd, double *bwd)
@@ -342,7 +404,7 @@ static void load_input(sk_exec *ex, const float *input, int n)
 /* Runs node i: prefix nodes one sample at a time (see exec.h, Determinism). */
 static void run_node(sk_exec *ex, int i, int n)
 {
-    sk_exec_fwd_fn f = sk_exec_ops[ex->g->nodes[i].op].fwd;
+    sk_exec_fwd_fn f = sk_op_row_of(ex->g->nodes[i].op)->fwd;
     double t0 = ex->prof_fwd ? sk_now() : 0.0;
     if (ex->in_prefix[i] && !ex->prefix_batched && !sk_gemm_row_invariant()) {
         for (int s = 0; s < n; s++) f(ex, i, 1, s);
@@ -439,7 +501,8 @@ void sk_exec_backward(sk_exec *ex, const float *dout, int wrt_logits)
     }
     for (int i = g->n - 1; i >= 0; i--) {
         const sk_node *nd = sk_exec_node(ex, i);
-        if (!nd->needs_grad || nd->op == SK_OP_INPUT) continue;
+        sk_exec_bwd_fn bwd = sk_op_row_of(nd->op)->bwd;
+        if (!nd->needs_grad || !bwd) continue; /* only the Input layer has no backward */
         for (int k = 0; k < nd->ninputs; k++) {
             int in = nd->inputs[k];
             if (!sk_exec_node(ex, in)->needs_grad || ex->first_bwd_consumer[in] != i) continue;
@@ -450,7 +513,7 @@ void sk_exec_backward(sk_exec *ex, const float *dout, int wrt_logits)
                        (size_t)ex->n * sk_node_numel(sk_exec_node(ex, in)) * sizeof(float));
         }
         double t0 = ex->prof_bwd ? sk_now() : 0.0;
-        sk_exec_ops[nd->op].bwd(ex, i);
+        bwd(ex, i);
         if (ex->prof_bwd) ex->prof_bwd[i] += sk_now() - t0;
         ex->bwd_ran[i] = 1;
         ex->bwd_count++;

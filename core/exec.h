@@ -48,8 +48,9 @@ size_t sk_exec_arena_bytes(const sk_exec *ex);
 size_t sk_exec_arena_naive_bytes(const sk_exec *ex);
 /* The arena bytes sk_exec_new(g, max_batch) would allocate, planned without allocating. */
 size_t sk_exec_plan_bytes(sk_graph *g, int max_batch);
-/* Verifies the plan: every buffer inside the arena, and no two buffers with overlapping
- * lifetimes sharing memory. Returns the number of violations (0). O(buffers^2): for tests. */
+/* Verifies the plan: every buffer inside the arena, no two buffers with overlapping lifetimes
+ * sharing memory, and every buffer a node's backward reads (its op row's bwd_reads) or writes
+ * alive at that backward. Returns the number of violations (0). O(buffers^2): for tests. */
 int sk_exec_plan_check(const sk_exec *ex);
 
 /* Forward pass of n <= max_batch samples. input (N,H,W,C) float32 as the Input node expects.

@@ -1,5 +1,6 @@
-/* exec_internal.h: the executor's private state, shared by exec.c (planning, running) and
- * exec_ops.c (per-op forward/backward and the op table). Not a public API. */
+/* exec_internal.h: the executor's private state and the op row, shared by exec.c (planning,
+ * running), exec_ops.c (per-op forward/backward and the row table) and the row test. Not a
+ * public API. */
 #ifndef SK_EXEC_INTERNAL_H
 #define SK_EXEC_INTERNAL_H
 
@@ -10,6 +11,16 @@
 #include "ops.h"
 
 enum { B_ACT, B_GRAD, B_PRE, B_DPRE, B_MID, B_DMID, B_MASK, B_KINDS };
+
+/* One planned buffer: `size` floats at arena offset `off` (floats), alive on the timeline steps
+ * [t0, t1]. Forward of node i is step i, the caller's use of the output step n, backward of
+ * node i step 2n - i (sk_exec_bwd_step). */
+typedef struct {
+    size_t size;
+    int t0, t1;
+    size_t off;
+    int node, kind;
+} sk_plan_buf;
 
 struct sk_exec {
     sk_graph *g;
@@ -34,7 +45,7 @@ struct sk_exec {
     int *first_bwd_consumer; /* per node: latest consumer with needs_grad, or -1 */
     uint8_t *bwd_ran;
     int bwd_count;
-    void *plan;        /* the planned buffers (plan_buf, exec.c), kept for sk_exec_plan_check */
+    sk_plan_buf *plan; /* the planned buffers, kept for sk_exec_plan_check */
     int nplan;
     size_t *ranges;
     int nranges;
@@ -46,28 +57,67 @@ struct sk_exec {
 };
 
 static inline const sk_node *sk_exec_node(const sk_exec *ex, int id) { return &ex->g->nodes[id]; }
+/* Timeline step of node i's backward in a graph of n nodes (see sk_plan_buf). */
+static inline int sk_exec_bwd_step(int n, int i) { return 2 * n - i; }
+
+/* sk_exec_new with the same buffers and lifetimes but no two buffers sharing memory: the
+ * reference the op-row test holds the planned arena to. */
+sk_exec *sk_exec_new_unshared(sk_graph *g, int max_batch);
+/* The planned buffer `kind` (B_*) of a node, or NULL if it has none. O(buffers): for checks. */
+const sk_plan_buf *sk_exec_planned(const sk_exec *ex, int node, int kind);
 
 /* Conv2D / SeparableConv2D / Dense with a fused non-linear activation. */
 int sk_exec_has_act(const sk_node *nd);
-/* What a node's backward reads besides gradients, so the planner can end a buffer's lifetime
- * early: input k (as an activation), its own output, its pre-activation / depthwise middle. */
-int sk_exec_bwd_reads_input(const sk_node *nd, int k);
-int sk_exec_bwd_reads_output(const sk_node *nd);
-int sk_exec_bwd_reads_pre(const sk_node *nd);
-int sk_exec_bwd_reads_mid(const sk_node *nd);
 /* Window geometry of a conv/pool node for n samples with oc output channels. */
-sk_conv_dims sk_exec_window_dims(const sk_exec *ex, const sk_node *nd, int n, int oc);
+sk_conv_dims sk_exec_window_dims(const sk_graph *g, const sk_node *nd, int n, int oc);
 /* The pointwise half of a SeparableConv2D: 1x1, stride 1, on the depthwise output. */
 sk_conv_dims sk_exec_pointwise_dims(const sk_node *nd, int n, int c);
+
+/* ---- the op row: everything about an op, one row per sk_op (sk_op_rows, exec_ops.c) ---- */
 
 /* Forward of n samples starting at sample s0; backward of the whole batch (ex->n). */
 typedef void (*sk_exec_fwd_fn)(sk_exec *ex, int id, int n, int s0);
 typedef void (*sk_exec_bwd_fn)(sk_exec *ex, int id);
-typedef struct {
-    sk_exec_fwd_fn fwd;
-    sk_exec_bwd_fn bwd;
-} sk_exec_op;
 
-extern const sk_exec_op sk_exec_ops[SK_OP_COUNT];
+/* What a node's backward reads besides gradients. The planner keeps exactly these alive until
+ * the node's backward and lets everything else die after its last forward reader, so a read
+ * missing here is memory reused under backward's feet (the op-row test poisons dead memory to
+ * catch it). */
+typedef struct {
+    uint8_t input[SK_NODE_MAX_INPUTS]; /* activation of input k */
+    uint8_t output;                    /* the node's own activation */
+    uint8_t pre;                       /* pre-activation of a fused activation (B_PRE) */
+    uint8_t mid;                       /* depthwise middle of a SeparableConv2D (B_MID) */
+} sk_bwd_reads;
+
+/* Buffers a node needs besides its activation, gradient and fused pre-activation. */
+typedef struct {
+    size_t mid;   /* floats per sample of a middle buffer (B_MID; B_DMID when it needs a grad) */
+    size_t mask;  /* floats per sample of a dropout mask (B_MASK) */
+    size_t stats; /* persistent floats (BatchNormalization batch mean, variance, 1/std) */
+    size_t work;  /* floats of the shared op workspace for max_batch samples */
+} sk_op_buffers;
+
+typedef struct {
+    const char *keras_class; /* "Conv2D", ... (sk_op_keras_class) */
+    sk_exec_fwd_fn fwd;
+    sk_exec_bwd_fn bwd;      /* NULL only for the Input layer: no inputs, no variables */
+    int fused_act;           /* applies cfg.act itself (pre-activation buffer when not linear) */
+    void (*bwd_reads)(const sk_node *nd, sk_bwd_reads *r);
+    void (*buffers)(const sk_graph *g, const sk_node *nd, int max_batch, sk_op_buffers *b);
+    double (*macs)(const sk_graph *g, const sk_node *nd); /* per sample (sk_node_macs) */
+} sk_op_row;
+
+extern const sk_op_row sk_op_rows[SK_OP_COUNT];
+
+static inline const sk_op_row *sk_op_row_of(sk_op op)
+{
+    SK_ASSERT(op >= 0 && op < SK_OP_COUNT);
+    return &sk_op_rows[op];
+}
+
+/* The row's reads and buffers of a node (zeroed, then filled by the row). */
+sk_bwd_reads sk_exec_bwd_reads(const sk_node *nd);
+sk_op_buffers sk_exec_op_buffers(const sk_graph *g, const sk_node *nd, int max_batch);
 
 #endif

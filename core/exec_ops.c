@@ -1,8 +1,10 @@
-/* exec_ops.c: per-op forward/backward of the executor and the op table (ggml style: an enum
- * indexes a const table of function pointers, statically checked to cover every op). Forward
- * functions handle n samples from sample s0 (the frozen prefix runs one sample at a time);
- * backward functions run on the whole batch and accumulate into gradient buffers that the
- * executor zeroed. Frozen nodes get NULL parameter gradients, so none are computed. */
+/* exec_ops.c: the op rows: for every sk_op, its forward and backward in the executor, its Keras
+ * class, what its backward reads, the buffers it needs and its multiply-adds (ggml style: the
+ * enum indexes one const table; graph.h asserts the op count, the row test checks every row is
+ * complete and that the planner keeps alive what backward reads). Forward functions handle n
+ * samples from sample s0 (the frozen prefix runs one sample at a time); backward functions run
+ * on the whole batch and accumulate into gradient buffers that the executor zeroed. Frozen
+ * nodes get NULL parameter gradients, so none are computed. */
 #include <string.h>
 
 #include "exec_internal.h"
@@ -10,40 +12,25 @@
 
 /* ---- small helpers ---- */
 
-
-static const sk_tensor_info *tensor(const sk_node *nd, const char *name)
+/* Value of the variable in `slot` (SK_VAR_*) of a node (params or state slab), or NULL if the
+ * node has none there (an absent bias). */
+static float *var_value(const sk_exec *ex, const sk_node *nd, int slot)
 {
-    for (int i = 0; i < nd->ntensors; i++)
-        if (strcmp(nd->tensors[i].name, name) == 0) return &nd->tensors[i];
-    return NULL;
-}
-
-/* Value of a node's variable (params or state slab), or NULL if the node has none. */
-static float *tval(const sk_exec *ex, const sk_node *nd, const char *name)
-{
-    const sk_tensor_info *t = tensor(nd, name);
-    if (!t) return NULL;
+    if (slot >= nd->ntensors) return NULL;
+    const sk_tensor_info *t = &nd->tensors[slot];
     return (t->is_state ? ex->g->state : ex->g->params) + t->offset;
 }
 
 /* Gradient of a node's trainable variable, or NULL when it must not be computed (frozen). */
-static float *tgrad(const sk_exec *ex, const sk_node *nd, const char *name)
+static float *var_grad(const sk_exec *ex, const sk_node *nd, int slot)
 {
-    const sk_tensor_info *t = tensor(nd, name);
-    if (!t || t->is_state || !nd->trainable) return NULL;
-    return ex->grads + t->offset;
+    if (slot >= nd->ntensors || nd->tensors[slot].is_state || !nd->trainable) return NULL;
+    return ex->grads + nd->tensors[slot].offset;
 }
 
 int sk_exec_has_act(const sk_node *nd)
 {
-    switch (nd->op) {
-    case SK_OP_CONV2D:
-    case SK_OP_SEPARABLE_CONV2D:
-    case SK_OP_DENSE:
-        return nd->cfg.act != SK_ACT_LINEAR;
-    default:
-        return 0;
-    }
+    return sk_op_row_of(nd->op)->fused_act && nd->cfg.act != SK_ACT_LINEAR;
 }
 
 /* Activations whose backward needs the output (relu: out > 0; sigmoid, softmax: out) or the
@@ -53,46 +40,9 @@ static int act_reads_output(sk_act a)
     return a == SK_ACT_RELU || a == SK_ACT_RELU6 || a == SK_ACT_SIGMOID || a == SK_ACT_SOFTMAX;
 }
 
-int sk_exec_bwd_reads_input(const sk_node *nd, int k)
+sk_conv_dims sk_exec_window_dims(const sk_graph *g, const sk_node *nd, int n, int oc)
 {
-    SK_ASSERT(k >= 0 && k < nd->ninputs);
-    switch (nd->op) {
-    case SK_OP_CONV2D:
-    case SK_OP_DENSE:
-    case SK_OP_DEPTHWISE_CONV2D:
-    case SK_OP_SEPARABLE_CONV2D:
-    case SK_OP_BATCHNORM: /* kernel/gamma gradients, and batch statistics: trainable only */
-        return nd->trainable;
-    case SK_OP_RELU: return 0;
-    case SK_OP_ACTIVATION: return nd->cfg.act == SK_ACT_SWISH;
-    case SK_OP_MULTIPLY:
-    case SK_OP_MAXPOOL2D: return 1;
-    default: return 0; /* add, concat, reshape, pad, crop, avg/global pool, rescale, norm, dropout */
-    }
-}
-
-int sk_exec_bwd_reads_output(const sk_node *nd)
-{
-    switch (nd->op) {
-    case SK_OP_RELU: return 1;
-    case SK_OP_ACTIVATION: return act_reads_output(nd->cfg.act);
-    default: return sk_exec_has_act(nd) && act_reads_output(nd->cfg.act);
-    }
-}
-
-int sk_exec_bwd_reads_pre(const sk_node *nd)
-{
-    return sk_exec_has_act(nd) && nd->cfg.act == SK_ACT_SWISH;
-}
-
-int sk_exec_bwd_reads_mid(const sk_node *nd)
-{
-    return nd->op == SK_OP_SEPARABLE_CONV2D && nd->trainable;
-}
-
-sk_conv_dims sk_exec_window_dims(const sk_exec *ex, const sk_node *nd, int n, int oc)
-{
-    const sk_node *in = sk_exec_node(ex, nd->inputs[0]);
+    const sk_node *in = &g->nodes[nd->inputs[0]];
     sk_conv_dims d;
     memset(&d, 0, sizeof d);
     d.n = n;
@@ -123,27 +73,35 @@ sk_conv_dims sk_exec_pointwise_dims(const sk_node *nd, int n, int c)
     return d;
 }
 
-/* Pointers for sample offset s0 of node id's buffers. */
-static float *P(const sk_exec *ex, int kind, int id, int s0)
+/* Floats per sample of a SeparableConv2D's depthwise output: output size, input channels. */
+static size_t mid_floats(const sk_graph *g, const sk_node *nd)
+{
+    return (size_t)nd->h * nd->w * g->nodes[nd->inputs[0]].c;
+}
+
+/* Buffer `kind` of node id, from sample s0 on. */
+static float *buf_at(const sk_exec *ex, int kind, int id, int s0)
 {
     float *b = ex->buf[kind][id];
     SK_ASSERT(b != NULL);
     const sk_node *nd = sk_exec_node(ex, id);
-    size_t per = sk_node_numel(nd);
-    if (kind == B_MID || kind == B_DMID) /* depthwise half of a SeparableConv2D: input channels */
-        per = (size_t)nd->h * nd->w * sk_exec_node(ex, nd->inputs[0])->c;
+    size_t per = kind == B_MID || kind == B_DMID ? mid_floats(ex->g, nd) : sk_node_numel(nd);
     return b + (size_t)s0 * per;
 }
-static float *ACT(const sk_exec *ex, int id, int s0) { return P(ex, B_ACT, id, s0); }
-static float *IN(const sk_exec *ex, int id, int k, int s0)
+/* Output activation of node id from sample s0 on. */
+static float *out_at(const sk_exec *ex, int id, int s0) { return buf_at(ex, B_ACT, id, s0); }
+/* Activation of input k of node id from sample s0 on. */
+static float *in_at(const sk_exec *ex, int id, int k, int s0)
 {
-    return ACT(ex, sk_exec_node(ex, id)->inputs[k], s0);
+    return out_at(ex, sk_exec_node(ex, id)->inputs[k], s0);
 }
+/* Gradient w.r.t. node id's output (whole batch). */
+static float *out_grad(const sk_exec *ex, int id) { return ex->buf[B_GRAD][id]; }
 /* Gradient buffer of input k of node id, or NULL if that input needs no gradient. */
-static float *DIN(const sk_exec *ex, int id, int k)
+static float *in_grad(const sk_exec *ex, int id, int k)
 {
     int in = sk_exec_node(ex, id)->inputs[k];
-    return sk_exec_node(ex, in)->needs_grad ? ex->buf[B_GRAD][in] : NULL;
+    return sk_exec_node(ex, in)->needs_grad ? out_grad(ex, in) : NULL;
 }
 
 /* Writes the activation of a fused Conv/Dense from its pre-activation. */
@@ -151,27 +109,34 @@ static void fused_act_forward(const sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t rows = (size_t)n * nd->h * nd->w;
+    float *pre = buf_at(ex, B_PRE, id, s0);
     if (nd->cfg.act == SK_ACT_SOFTMAX)
-        sk_softmax_forward(ACT(ex, id, s0), P(ex, B_PRE, id, s0), (int)rows, nd->c);
+        sk_softmax_forward(out_at(ex, id, s0), pre, (int)rows, nd->c);
     else
-        sk_act_forward(ACT(ex, id, s0), P(ex, B_PRE, id, s0), rows * nd->c, nd->cfg.act);
+        sk_act_forward(out_at(ex, id, s0), pre, rows * nd->c, nd->cfg.act);
 }
 
 /* Gradient w.r.t. the pre-activation of a fused Conv/Dense: dpre, or the grad itself. */
 static const float *fused_act_backward(sk_exec *ex, int id)
 {
     const sk_node *nd = sk_exec_node(ex, id);
-    if (!sk_exec_has_act(nd)) return ex->buf[B_GRAD][id];
+    if (!sk_exec_has_act(nd)) return out_grad(ex, id);
     if (ex->skip_softmax && id == ex->g->output) return ex->buf[B_DPRE][id];
     size_t rows = (size_t)ex->n * nd->h * nd->w;
     float *dpre = ex->buf[B_DPRE][id];
     memset(dpre, 0, rows * nd->c * sizeof(float));
     if (nd->cfg.act == SK_ACT_SOFTMAX)
-        sk_softmax_backward(dpre, ex->buf[B_GRAD][id], ex->buf[B_ACT][id], (int)rows, nd->c);
+        sk_softmax_backward(dpre, out_grad(ex, id), ex->buf[B_ACT][id], (int)rows, nd->c);
     else
-        sk_act_backward(dpre, ex->buf[B_GRAD][id], ex->buf[B_PRE][id], ex->buf[B_ACT][id],
+        sk_act_backward(dpre, out_grad(ex, id), ex->buf[B_PRE][id], ex->buf[B_ACT][id],
                         rows * nd->c, nd->cfg.act);
     return dpre;
+}
+
+/* Output destination of a Conv/Dense: its pre-activation when an activation is fused. */
+static float *fused_dst(const sk_exec *ex, int id, int s0)
+{
+    return sk_exec_has_act(sk_exec_node(ex, id)) ? buf_at(ex, B_PRE, id, s0) : out_at(ex, id, s0);
 }
 
 /* ---- per-op forward (n samples starting at sample s0) and backward (whole batch) ---- */
@@ -180,68 +145,69 @@ static void input_fwd(sk_exec *ex, int id, int n, int s0)
 {
     (void)ex, (void)id, (void)n, (void)s0; /* the caller copied the input in */
 }
-static void input_bwd(sk_exec *ex, int id) { (void)ex, (void)id; }
 
 static void conv_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
-    sk_conv_dims d = sk_exec_window_dims(ex, nd, n, nd->c);
-    float *dst = sk_exec_has_act(nd) ? P(ex, B_PRE, id, s0) : ACT(ex, id, s0);
-    sk_conv2d_forward(dst, IN(ex, id, 0, s0), tval(ex, nd, "kernel"), tval(ex, nd, "bias"), &d,
+    sk_conv_dims d = sk_exec_window_dims(ex->g, nd, n, nd->c);
+    sk_conv2d_forward(fused_dst(ex, id, s0), in_at(ex, id, 0, s0),
+                      var_value(ex, nd, SK_VAR_KERNEL), var_value(ex, nd, SK_VAR_BIAS), &d,
                       ex->work);
     if (sk_exec_has_act(nd)) fused_act_forward(ex, id, n, s0);
 }
 static void conv_bwd(sk_exec *ex, int id)
 {
     const sk_node *nd = sk_exec_node(ex, id);
-    sk_conv_dims d = sk_exec_window_dims(ex, nd, ex->n, nd->c);
+    sk_conv_dims d = sk_exec_window_dims(ex->g, nd, ex->n, nd->c);
     const float *dpre = fused_act_backward(ex, id);
-    sk_conv2d_backward(DIN(ex, id, 0), tgrad(ex, nd, "kernel"), tgrad(ex, nd, "bias"), dpre,
-                       IN(ex, id, 0, 0), tval(ex, nd, "kernel"), &d, ex->work);
+    sk_conv2d_backward(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_KERNEL),
+                       var_grad(ex, nd, SK_VAR_BIAS), dpre, in_at(ex, id, 0, 0),
+                       var_value(ex, nd, SK_VAR_KERNEL), &d, ex->work);
 }
 
 static void dwconv_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
-    sk_conv_dims d = sk_exec_window_dims(ex, nd, n, nd->c);
-    sk_dwconv2d_forward(ACT(ex, id, s0), IN(ex, id, 0, s0), tval(ex, nd, "depthwise_kernel"),
-                        tval(ex, nd, "bias"), &d);
+    sk_conv_dims d = sk_exec_window_dims(ex->g, nd, n, nd->c);
+    sk_dwconv2d_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0),
+                        var_value(ex, nd, SK_VAR_DW_KERNEL), var_value(ex, nd, SK_VAR_DW_BIAS), &d);
 }
 static void dwconv_bwd(sk_exec *ex, int id)
 {
     const sk_node *nd = sk_exec_node(ex, id);
-    sk_conv_dims d = sk_exec_window_dims(ex, nd, ex->n, nd->c);
-    sk_dwconv2d_backward(DIN(ex, id, 0), tgrad(ex, nd, "depthwise_kernel"), tgrad(ex, nd, "bias"),
-                         ex->buf[B_GRAD][id], IN(ex, id, 0, 0),
-                         tval(ex, nd, "depthwise_kernel"), &d);
+    sk_conv_dims d = sk_exec_window_dims(ex->g, nd, ex->n, nd->c);
+    sk_dwconv2d_backward(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_DW_KERNEL),
+                         var_grad(ex, nd, SK_VAR_DW_BIAS), out_grad(ex, id), in_at(ex, id, 0, 0),
+                         var_value(ex, nd, SK_VAR_DW_KERNEL), &d);
 }
 
 static void sepconv_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     int c = sk_exec_node(ex, nd->inputs[0])->c;
-    sk_conv_dims dd = sk_exec_window_dims(ex, nd, n, c);
+    sk_conv_dims dd = sk_exec_window_dims(ex->g, nd, n, c);
     sk_conv_dims pd = sk_exec_pointwise_dims(nd, n, c);
-    float *mid = P(ex, B_MID, id, s0);
-    sk_dwconv2d_forward(mid, IN(ex, id, 0, s0), tval(ex, nd, "depthwise_kernel"), NULL, &dd);
-    float *dst = sk_exec_has_act(nd) ? P(ex, B_PRE, id, s0) : ACT(ex, id, s0);
-    sk_conv2d_forward(dst, mid, tval(ex, nd, "pointwise_kernel"), tval(ex, nd, "bias"), &pd,
-                      ex->work);
+    float *mid = buf_at(ex, B_MID, id, s0);
+    sk_dwconv2d_forward(mid, in_at(ex, id, 0, s0), var_value(ex, nd, SK_VAR_SEP_DEPTHWISE), NULL,
+                        &dd);
+    sk_conv2d_forward(fused_dst(ex, id, s0), mid, var_value(ex, nd, SK_VAR_SEP_POINTWISE),
+                      var_value(ex, nd, SK_VAR_SEP_BIAS), &pd, ex->work);
     if (sk_exec_has_act(nd)) fused_act_forward(ex, id, n, s0);
 }
 static void sepconv_bwd(sk_exec *ex, int id)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     int c = sk_exec_node(ex, nd->inputs[0])->c;
-    sk_conv_dims dd = sk_exec_window_dims(ex, nd, ex->n, c);
+    sk_conv_dims dd = sk_exec_window_dims(ex->g, nd, ex->n, c);
     sk_conv_dims pd = sk_exec_pointwise_dims(nd, ex->n, c);
     const float *dpre = fused_act_backward(ex, id);
     float *dmid = ex->buf[B_DMID][id];
-    memset(dmid, 0, (size_t)ex->n * nd->h * nd->w * c * sizeof(float));
-    sk_conv2d_backward(dmid, tgrad(ex, nd, "pointwise_kernel"), tgrad(ex, nd, "bias"), dpre,
-                       ex->buf[B_MID][id], tval(ex, nd, "pointwise_kernel"), &pd, ex->work);
-    sk_dwconv2d_backward(DIN(ex, id, 0), tgrad(ex, nd, "depthwise_kernel"), NULL, dmid,
-                         IN(ex, id, 0, 0), tval(ex, nd, "depthwise_kernel"), &dd);
+    memset(dmid, 0, (size_t)ex->n * mid_floats(ex->g, nd) * sizeof(float));
+    sk_conv2d_backward(dmid, var_grad(ex, nd, SK_VAR_SEP_POINTWISE),
+                       var_grad(ex, nd, SK_VAR_SEP_BIAS), dpre, ex->buf[B_MID][id],
+                       var_value(ex, nd, SK_VAR_SEP_POINTWISE), &pd, ex->work);
+    sk_dwconv2d_backward(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_SEP_DEPTHWISE), NULL, dmid,
+                         in_at(ex, id, 0, 0), var_value(ex, nd, SK_VAR_SEP_DEPTHWISE), &dd);
 }
 
 static int dense_rows(const sk_exec *ex, const sk_node *nd, int n, int *c)
@@ -254,9 +220,8 @@ static void dense_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     int c, rows = dense_rows(ex, nd, n, &c);
-    float *dst = sk_exec_has_act(nd) ? P(ex, B_PRE, id, s0) : ACT(ex, id, s0);
-    sk_dense_forward(dst, IN(ex, id, 0, s0), tval(ex, nd, "kernel"), tval(ex, nd, "bias"), rows,
-                     c, nd->c);
+    sk_dense_forward(fused_dst(ex, id, s0), in_at(ex, id, 0, s0), var_value(ex, nd, SK_VAR_KERNEL),
+                     var_value(ex, nd, SK_VAR_BIAS), rows, c, nd->c);
     if (sk_exec_has_act(nd)) fused_act_forward(ex, id, n, s0);
 }
 static void dense_bwd(sk_exec *ex, int id)
@@ -264,8 +229,9 @@ static void dense_bwd(sk_exec *ex, int id)
     const sk_node *nd = sk_exec_node(ex, id);
     int c, rows = dense_rows(ex, nd, ex->n, &c);
     const float *dpre = fused_act_backward(ex, id);
-    sk_dense_backward(DIN(ex, id, 0), tgrad(ex, nd, "kernel"), tgrad(ex, nd, "bias"), dpre,
-                      IN(ex, id, 0, 0), tval(ex, nd, "kernel"), rows, c, nd->c);
+    sk_dense_backward(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_KERNEL),
+                      var_grad(ex, nd, SK_VAR_BIAS), dpre, in_at(ex, id, 0, 0),
+                      var_value(ex, nd, SK_VAR_KERNEL), rows, c, nd->c);
 }
 
 /* BN runs on batch statistics only when trainable and in a training pass (Keras 2.x). */
@@ -277,35 +243,35 @@ static void bn_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t m = (size_t)n * nd->h * nd->w;
-    float *gamma = tval(ex, nd, "gamma"), *beta = tval(ex, nd, "beta");
-    float *mm = tval(ex, nd, "moving_mean"), *mv = tval(ex, nd, "moving_variance");
+    float *gamma = var_value(ex, nd, SK_VAR_GAMMA), *beta = var_value(ex, nd, SK_VAR_BETA);
+    float *mm = var_value(ex, nd, SK_VAR_MOVING_MEAN);
+    float *mv = var_value(ex, nd, SK_VAR_MOVING_VARIANCE);
     if (bn_batch_stats(ex, nd)) {
         SK_ASSERT(s0 == 0); /* batch statistics never run per sample */
         float *st = ex->bnstat + ex->bnstat_off[id];
         float *mean = st, *var = st + nd->c, *invstd = st + 2 * nd->c;
-        sk_bn_forward_train(ACT(ex, id, 0), mean, var, invstd, IN(ex, id, 0, 0), gamma, beta, m,
-                            nd->c, nd->cfg.eps);
+        sk_bn_forward_train(out_at(ex, id, 0), mean, var, invstd, in_at(ex, id, 0, 0), gamma,
+                            beta, m, nd->c, nd->cfg.eps);
         sk_bn_update_moving(mm, mv, mean, var, m, nd->c, nd->cfg.momentum);
     } else {
-        sk_bn_forward_infer(ACT(ex, id, s0), IN(ex, id, 0, s0), gamma, beta, mm, mv, m, nd->c,
-                            nd->cfg.eps);
+        sk_bn_forward_infer(out_at(ex, id, s0), in_at(ex, id, 0, s0), gamma, beta, mm, mv, m,
+                            nd->c, nd->cfg.eps);
     }
 }
 static void bn_bwd(sk_exec *ex, int id)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t m = (size_t)ex->n * nd->h * nd->w;
-    float *gamma = tval(ex, nd, "gamma");
+    float *gamma = var_value(ex, nd, SK_VAR_GAMMA);
+    float *dgamma = var_grad(ex, nd, SK_VAR_GAMMA), *dbeta = var_grad(ex, nd, SK_VAR_BETA);
     if (bn_batch_stats(ex, nd)) {
         float *st = ex->bnstat + ex->bnstat_off[id];
-        sk_bn_backward_train(DIN(ex, id, 0), tgrad(ex, nd, "gamma"), tgrad(ex, nd, "beta"),
-                             ex->buf[B_GRAD][id], IN(ex, id, 0, 0), st, st + 2 * nd->c, gamma, m,
-                             nd->c);
+        sk_bn_backward_train(in_grad(ex, id, 0), dgamma, dbeta, out_grad(ex, id),
+                             in_at(ex, id, 0, 0), st, st + 2 * nd->c, gamma, m, nd->c);
     } else {
-        sk_bn_backward_infer(DIN(ex, id, 0), tgrad(ex, nd, "gamma"), tgrad(ex, nd, "beta"),
-                             ex->buf[B_GRAD][id], IN(ex, id, 0, 0), gamma,
-                             tval(ex, nd, "moving_mean"), tval(ex, nd, "moving_variance"), m,
-                             nd->c, nd->cfg.eps);
+        sk_bn_backward_infer(in_grad(ex, id, 0), dgamma, dbeta, out_grad(ex, id),
+                             in_at(ex, id, 0, 0), gamma, var_value(ex, nd, SK_VAR_MOVING_MEAN),
+                             var_value(ex, nd, SK_VAR_MOVING_VARIANCE), m, nd->c, nd->cfg.eps);
     }
 }
 
@@ -315,24 +281,24 @@ static void act_fwd(sk_exec *ex, int id, int n, int s0)
     const sk_node *nd = sk_exec_node(ex, id);
     size_t cnt = (size_t)n * sk_node_numel(nd);
     if (nd->cfg.act == SK_ACT_SOFTMAX)
-        sk_softmax_forward(ACT(ex, id, s0), IN(ex, id, 0, s0), (int)(cnt / nd->c), nd->c);
+        sk_softmax_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0), (int)(cnt / nd->c), nd->c);
     else
-        sk_act_forward(ACT(ex, id, s0), IN(ex, id, 0, s0), cnt, nd->cfg.act);
+        sk_act_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0), cnt, nd->cfg.act);
 }
 static void act_bwd(sk_exec *ex, int id)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t cnt = (size_t)ex->n * sk_node_numel(nd);
-    float *din = DIN(ex, id, 0);
+    float *din = in_grad(ex, id, 0);
     if (!din) return;
     if (nd->cfg.act == SK_ACT_SOFTMAX) {
         if (ex->skip_softmax && id == ex->g->output)
-            sk_accumulate(din, ex->buf[B_GRAD][id], cnt);
+            sk_accumulate(din, out_grad(ex, id), cnt);
         else
-            sk_softmax_backward(din, ex->buf[B_GRAD][id], ex->buf[B_ACT][id],
-                                (int)(cnt / nd->c), nd->c);
+            sk_softmax_backward(din, out_grad(ex, id), ex->buf[B_ACT][id], (int)(cnt / nd->c),
+                                nd->c);
     } else {
-        sk_act_backward(din, ex->buf[B_GRAD][id], IN(ex, id, 0, 0), ex->buf[B_ACT][id], cnt,
+        sk_act_backward(din, out_grad(ex, id), in_at(ex, id, 0, 0), ex->buf[B_ACT][id], cnt,
                         nd->cfg.act);
     }
 }
@@ -341,17 +307,17 @@ static void add_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t cnt = (size_t)n * sk_node_numel(nd);
-    float *out = ACT(ex, id, s0);
-    sk_add_forward(out, IN(ex, id, 0, s0), IN(ex, id, 1, s0), cnt);
-    for (int k = 2; k < nd->ninputs; k++) sk_accumulate(out, IN(ex, id, k, s0), cnt);
+    float *out = out_at(ex, id, s0);
+    sk_add_forward(out, in_at(ex, id, 0, s0), in_at(ex, id, 1, s0), cnt);
+    for (int k = 2; k < nd->ninputs; k++) sk_accumulate(out, in_at(ex, id, k, s0), cnt);
 }
 static void add_bwd(sk_exec *ex, int id)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t cnt = (size_t)ex->n * sk_node_numel(nd);
     for (int k = 0; k < nd->ninputs; k++) {
-        float *din = DIN(ex, id, k);
-        if (din) sk_accumulate(din, ex->buf[B_GRAD][id], cnt);
+        float *din = in_grad(ex, id, k);
+        if (din) sk_accumulate(din, out_grad(ex, id), cnt);
     }
 }
 
@@ -361,10 +327,10 @@ static void concat_fwd(sk_exec *ex, int id, int n, int s0)
     const float *ins[SK_NODE_MAX_INPUTS];
     int cs[SK_NODE_MAX_INPUTS];
     for (int k = 0; k < nd->ninputs; k++) {
-        ins[k] = IN(ex, id, k, s0);
+        ins[k] = in_at(ex, id, k, s0);
         cs[k] = sk_exec_node(ex, nd->inputs[k])->c;
     }
-    sk_concat_forward(ACT(ex, id, s0), ins, cs, nd->ninputs, (size_t)n * nd->h * nd->w);
+    sk_concat_forward(out_at(ex, id, s0), ins, cs, nd->ninputs, (size_t)n * nd->h * nd->w);
 }
 static void concat_bwd(sk_exec *ex, int id)
 {
@@ -372,10 +338,10 @@ static void concat_bwd(sk_exec *ex, int id)
     float *dins[SK_NODE_MAX_INPUTS];
     int cs[SK_NODE_MAX_INPUTS];
     for (int k = 0; k < nd->ninputs; k++) {
-        dins[k] = DIN(ex, id, k);
+        dins[k] = in_grad(ex, id, k);
         cs[k] = sk_exec_node(ex, nd->inputs[k])->c;
     }
-    sk_concat_backward(dins, ex->buf[B_GRAD][id], cs, nd->ninputs, (size_t)ex->n * nd->h * nd->w);
+    sk_concat_backward(dins, out_grad(ex, id), cs, nd->ninputs, (size_t)ex->n * nd->h * nd->w);
 }
 
 /* Multiply: which input is the (N,1,1,C) squeeze-excite scale, if any. */
@@ -398,7 +364,8 @@ static void mul_fwd(sk_exec *ex, int id, int n, int s0)
     int xi, si, c;
     size_t hw;
     mul_shape(ex, nd, &xi, &si, &hw, &c);
-    sk_mul_bcast_forward(ACT(ex, id, s0), IN(ex, id, xi, s0), IN(ex, id, si, s0), n, hw, c);
+    sk_mul_bcast_forward(out_at(ex, id, s0), in_at(ex, id, xi, s0), in_at(ex, id, si, s0), n, hw,
+                         c);
 }
 static void mul_bwd(sk_exec *ex, int id)
 {
@@ -406,107 +373,124 @@ static void mul_bwd(sk_exec *ex, int id)
     int xi, si, c;
     size_t hw;
     mul_shape(ex, nd, &xi, &si, &hw, &c);
-    sk_mul_bcast_backward(DIN(ex, id, xi), DIN(ex, id, si), ex->buf[B_GRAD][id],
-                          IN(ex, id, xi, 0), IN(ex, id, si, 0), ex->n, hw, c);
+    sk_mul_bcast_backward(in_grad(ex, id, xi), in_grad(ex, id, si), out_grad(ex, id),
+                          in_at(ex, id, xi, 0), in_at(ex, id, si, 0), ex->n, hw, c);
 }
 
 /* Reshape, and Dropout when inactive: a copy (cheap next to any conv). */
 static void copy_fwd(sk_exec *ex, int id, int n, int s0)
 {
-    memcpy(ACT(ex, id, s0), IN(ex, id, 0, s0), (size_t)n * sk_node_numel(sk_exec_node(ex, id)) * 4);
+    size_t cnt = (size_t)n * sk_node_numel(sk_exec_node(ex, id));
+    memcpy(out_at(ex, id, s0), in_at(ex, id, 0, s0), cnt * sizeof(float));
 }
 static void copy_bwd(sk_exec *ex, int id)
 {
-    float *din = DIN(ex, id, 0);
+    float *din = in_grad(ex, id, 0);
     size_t cnt = (size_t)ex->n * sk_node_numel(sk_exec_node(ex, id));
-    if (din) sk_accumulate(din, ex->buf[B_GRAD][id], cnt);
+    if (din) sk_accumulate(din, out_grad(ex, id), cnt);
 }
 
-static void pad_fwd(sk_exec *ex, int id, int n, int s0)
+/* ZeroPadding2D and Cropping2D: the same walk with cfg.pad as top, bottom, left, right. */
+typedef void (*border_fn)(float *dst, const float *src, int n, int h, int w, int c, int t, int b,
+                          int l, int r);
+static void border_fwd(sk_exec *ex, int id, int n, int s0, border_fn f)
 {
     const sk_node *nd = sk_exec_node(ex, id), *in = sk_exec_node(ex, nd->inputs[0]);
     const int *p = nd->cfg.pad;
-    if (nd->op == SK_OP_ZEROPADDING2D)
-        sk_pad_forward(ACT(ex, id, s0), IN(ex, id, 0, s0), n, in->h, in->w, in->c, p[0], p[1],
-                       p[2], p[3]);
-    else
-        sk_crop_forward(ACT(ex, id, s0), IN(ex, id, 0, s0), n, in->h, in->w, in->c, p[0], p[1],
-                        p[2], p[3]);
+    f(out_at(ex, id, s0), in_at(ex, id, 0, s0), n, in->h, in->w, in->c, p[0], p[1], p[2], p[3]);
 }
-static void pad_bwd(sk_exec *ex, int id)
+static void border_bwd(sk_exec *ex, int id, border_fn f)
 {
     const sk_node *nd = sk_exec_node(ex, id), *in = sk_exec_node(ex, nd->inputs[0]);
     const int *p = nd->cfg.pad;
-    float *din = DIN(ex, id, 0);
-    if (!din) return;
-    if (nd->op == SK_OP_ZEROPADDING2D)
-        sk_pad_backward(din, ex->buf[B_GRAD][id], ex->n, in->h, in->w, in->c, p[0], p[1], p[2],
-                        p[3]);
-    else
-        sk_crop_backward(din, ex->buf[B_GRAD][id], ex->n, in->h, in->w, in->c, p[0], p[1], p[2],
-                         p[3]);
+    float *din = in_grad(ex, id, 0);
+    if (din) f(din, out_grad(ex, id), ex->n, in->h, in->w, in->c, p[0], p[1], p[2], p[3]);
 }
+static void zeropad_fwd(sk_exec *ex, int id, int n, int s0)
+{
+    border_fwd(ex, id, n, s0, sk_pad_forward);
+}
+static void zeropad_bwd(sk_exec *ex, int id) { border_bwd(ex, id, sk_pad_backward); }
+static void crop_fwd(sk_exec *ex, int id, int n, int s0)
+{
+    border_fwd(ex, id, n, s0, sk_crop_forward);
+}
+static void crop_bwd(sk_exec *ex, int id) { border_bwd(ex, id, sk_crop_backward); }
 
-static void pool_fwd(sk_exec *ex, int id, int n, int s0)
+/* MaxPooling2D and AveragePooling2D: a window over each channel. */
+static sk_conv_dims pool_dims(const sk_exec *ex, int id, int n)
 {
     const sk_node *nd = sk_exec_node(ex, id);
-    sk_conv_dims d = sk_exec_window_dims(ex, nd, n, nd->c);
-    if (nd->op == SK_OP_MAXPOOL2D)
-        sk_maxpool_forward(ACT(ex, id, s0), IN(ex, id, 0, s0), &d);
-    else
-        sk_avgpool_forward(ACT(ex, id, s0), IN(ex, id, 0, s0), &d);
+    return sk_exec_window_dims(ex->g, nd, n, nd->c);
 }
-static void pool_bwd(sk_exec *ex, int id)
+typedef void (*pool_fwd_fn)(float *out, const float *inp, const sk_conv_dims *d);
+static void pool_fwd(sk_exec *ex, int id, int n, int s0, pool_fwd_fn f)
 {
-    const sk_node *nd = sk_exec_node(ex, id);
-    sk_conv_dims d = sk_exec_window_dims(ex, nd, ex->n, nd->c);
-    float *din = DIN(ex, id, 0);
-    if (!din) return;
-    if (nd->op == SK_OP_MAXPOOL2D)
-        sk_maxpool_backward(din, ex->buf[B_GRAD][id], IN(ex, id, 0, 0), &d);
-    else
-        sk_avgpool_backward(din, ex->buf[B_GRAD][id], &d);
+    sk_conv_dims d = pool_dims(ex, id, n);
+    f(out_at(ex, id, s0), in_at(ex, id, 0, s0), &d);
+}
+static void maxpool_fwd(sk_exec *ex, int id, int n, int s0)
+{
+    pool_fwd(ex, id, n, s0, sk_maxpool_forward);
+}
+static void avgpool_fwd(sk_exec *ex, int id, int n, int s0)
+{
+    pool_fwd(ex, id, n, s0, sk_avgpool_forward);
+}
+static void maxpool_bwd(sk_exec *ex, int id)
+{
+    sk_conv_dims d = pool_dims(ex, id, ex->n);
+    float *din = in_grad(ex, id, 0);
+    if (din) sk_maxpool_backward(din, out_grad(ex, id), in_at(ex, id, 0, 0), &d);
+}
+static void avgpool_bwd(sk_exec *ex, int id)
+{
+    sk_conv_dims d = pool_dims(ex, id, ex->n);
+    float *din = in_grad(ex, id, 0);
+    if (din) sk_avgpool_backward(din, out_grad(ex, id), &d);
 }
 
 static void gap_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *in = sk_exec_node(ex, sk_exec_node(ex, id)->inputs[0]);
-    sk_gap_forward(ACT(ex, id, s0), IN(ex, id, 0, s0), n, (size_t)in->h * in->w, in->c);
+    sk_gap_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0), n, (size_t)in->h * in->w, in->c);
 }
 static void gap_bwd(sk_exec *ex, int id)
 {
     const sk_node *in = sk_exec_node(ex, sk_exec_node(ex, id)->inputs[0]);
-    float *din = DIN(ex, id, 0);
-    if (din) sk_gap_backward(din, ex->buf[B_GRAD][id], ex->n, (size_t)in->h * in->w, in->c);
+    float *din = in_grad(ex, id, 0);
+    if (din) sk_gap_backward(din, out_grad(ex, id), ex->n, (size_t)in->h * in->w, in->c);
 }
 
 static void rescale_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
-    sk_rescale_forward(ACT(ex, id, s0), IN(ex, id, 0, s0), (size_t)n * sk_node_numel(nd),
+    sk_rescale_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0), (size_t)n * sk_node_numel(nd),
                        nd->cfg.scale, nd->cfg.offset);
 }
 static void rescale_bwd(sk_exec *ex, int id)
 {
     const sk_node *nd = sk_exec_node(ex, id);
-    float *din = DIN(ex, id, 0);
+    float *din = in_grad(ex, id, 0);
     if (din)
-        sk_rescale_backward(din, ex->buf[B_GRAD][id], (size_t)ex->n * sk_node_numel(nd),
+        sk_rescale_backward(din, out_grad(ex, id), (size_t)ex->n * sk_node_numel(nd),
                             nd->cfg.scale);
 }
 
 static void norm_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
-    sk_normalize_forward(ACT(ex, id, s0), IN(ex, id, 0, s0), tval(ex, nd, "mean"),
-                         tval(ex, nd, "variance"), (size_t)n * nd->h * nd->w, nd->c);
+    sk_normalize_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0),
+                         var_value(ex, nd, SK_VAR_NORM_MEAN),
+                         var_value(ex, nd, SK_VAR_NORM_VARIANCE), (size_t)n * nd->h * nd->w,
+                         nd->c);
 }
 static void norm_bwd(sk_exec *ex, int id)
 {
     const sk_node *nd = sk_exec_node(ex, id);
-    float *din = DIN(ex, id, 0);
+    float *din = in_grad(ex, id, 0);
     if (din)
-        sk_normalize_backward(din, ex->buf[B_GRAD][id], tval(ex, nd, "variance"),
+        sk_normalize_backward(din, out_grad(ex, id), var_value(ex, nd, SK_VAR_NORM_VARIANCE),
                               (size_t)ex->n * nd->h * nd->w, nd->c);
 }
 
@@ -527,7 +511,7 @@ static void dropout_fwd(sk_exec *ex, int id, int n, int s0)
     size_t unit = nd->cfg.per_sample ? numel : 1;
     float *mask = ex->buf[B_MASK][id];
     sk_dropout_mask(mask, units, nd->cfg.rate, ex->seed, (ex->step << 20) | (uint64_t)id);
-    sk_dropout_forward(ACT(ex, id, 0), IN(ex, id, 0, 0), mask, units, unit);
+    sk_dropout_forward(out_at(ex, id, 0), in_at(ex, id, 0, 0), mask, units, unit);
 }
 static void dropout_bwd(sk_exec *ex, int id)
 {
@@ -536,34 +520,180 @@ static void dropout_bwd(sk_exec *ex, int id)
         copy_bwd(ex, id);
         return;
     }
-    float *din = DIN(ex, id, 0);
+    float *din = in_grad(ex, id, 0);
     if (!din) return;
     size_t numel = sk_node_numel(nd);
     size_t units = nd->cfg.per_sample ? (size_t)ex->n : (size_t)ex->n * numel;
     size_t unit = nd->cfg.per_sample ? numel : 1;
-    sk_dropout_backward(din, ex->buf[B_GRAD][id], ex->buf[B_MASK][id], units, unit);
+    sk_dropout_backward(din, out_grad(ex, id), ex->buf[B_MASK][id], units, unit);
 }
 
-const sk_exec_op sk_exec_ops[SK_OP_COUNT] = {
-    [SK_OP_INPUT] = {input_fwd, input_bwd},
-    [SK_OP_CONV2D] = {conv_fwd, conv_bwd},
-    [SK_OP_DEPTHWISE_CONV2D] = {dwconv_fwd, dwconv_bwd},
-    [SK_OP_SEPARABLE_CONV2D] = {sepconv_fwd, sepconv_bwd},
-    [SK_OP_DENSE] = {dense_fwd, dense_bwd},
-    [SK_OP_BATCHNORM] = {bn_fwd, bn_bwd},
-    [SK_OP_RELU] = {act_fwd, act_bwd},
-    [SK_OP_ACTIVATION] = {act_fwd, act_bwd},
-    [SK_OP_ADD] = {add_fwd, add_bwd},
-    [SK_OP_CONCATENATE] = {concat_fwd, concat_bwd},
-    [SK_OP_MULTIPLY] = {mul_fwd, mul_bwd},
-    [SK_OP_RESHAPE] = {copy_fwd, copy_bwd},
-    [SK_OP_ZEROPADDING2D] = {pad_fwd, pad_bwd},
-    [SK_OP_CROPPING2D] = {pad_fwd, pad_bwd},
-    [SK_OP_MAXPOOL2D] = {pool_fwd, pool_bwd},
-    [SK_OP_AVGPOOL2D] = {pool_fwd, pool_bwd},
-    [SK_OP_GAP2D] = {gap_fwd, gap_bwd},
-    [SK_OP_RESCALING] = {rescale_fwd, rescale_bwd},
-    [SK_OP_NORMALIZATION] = {norm_fwd, norm_bwd},
-    [SK_OP_DROPOUT] = {dropout_fwd, dropout_bwd},
+/* ---- what backward reads (besides gradients) ---- */
+
+static void reads_nothing(const sk_node *nd, sk_bwd_reads *r) { (void)nd, (void)r; }
+
+/* A fused activation reads its output (relu, sigmoid, softmax) or pre-activation (swish). */
+static void fused_act_reads(const sk_node *nd, sk_bwd_reads *r)
+{
+    if (!sk_exec_has_act(nd)) return;
+    r->output = (uint8_t)act_reads_output(nd->cfg.act);
+    r->pre = nd->cfg.act == SK_ACT_SWISH;
+}
+/* Conv2D, Dense: the kernel gradient needs the input (trainable only). */
+static void reads_conv(const sk_node *nd, sk_bwd_reads *r)
+{
+    r->input[0] = (uint8_t)nd->trainable;
+    fused_act_reads(nd, r);
+}
+/* SeparableConv2D: the depthwise kernel gradient needs the input, the pointwise one the middle. */
+static void reads_sepconv(const sk_node *nd, sk_bwd_reads *r)
+{
+    r->input[0] = r->mid = (uint8_t)nd->trainable;
+    fused_act_reads(nd, r);
+}
+/* DepthwiseConv2D: kernel gradient; BatchNormalization: gamma gradient and batch statistics. */
+static void reads_input_if_trainable(const sk_node *nd, sk_bwd_reads *r)
+{
+    r->input[0] = (uint8_t)nd->trainable;
+}
+/* ReLU, Activation: swish reads its input, relu/sigmoid/softmax their output. */
+static void reads_activation(const sk_node *nd, sk_bwd_reads *r)
+{
+    r->input[0] = nd->cfg.act == SK_ACT_SWISH;
+    r->output = (uint8_t)act_reads_output(nd->cfg.act);
+}
+/* Multiply: each input's gradient is the other input times the gradient. */
+static void reads_all_inputs(const sk_node *nd, sk_bwd_reads *r)
+{
+    for (int k = 0; k < nd->ninputs; k++) r->input[k] = 1;
+}
+/* MaxPooling2D: the input finds the window's maximum. */
+static void reads_input(const sk_node *nd, sk_bwd_reads *r)
+{
+    (void)nd;
+    r->input[0] = 1;
+}
+
+/* ---- buffers beyond activation, gradient and pre-activation ---- */
+
+static void buffers_none(const sk_graph *g, const sk_node *nd, int max_batch, sk_op_buffers *b)
+{
+    (void)g, (void)nd, (void)max_batch, (void)b;
+}
+static void buffers_conv(const sk_graph *g, const sk_node *nd, int max_batch, sk_op_buffers *b)
+{
+    sk_conv_dims d = sk_exec_window_dims(g, nd, max_batch, nd->c);
+    b->work = sk_conv2d_workspace(&d);
+}
+static void buffers_sepconv(const sk_graph *g, const sk_node *nd, int max_batch,
+                            sk_op_buffers *b)
+{
+    b->mid = mid_floats(g, nd);
+    sk_conv_dims pd = sk_exec_pointwise_dims(nd, max_batch, g->nodes[nd->inputs[0]].c);
+    b->work = sk_conv2d_workspace(&pd);
+}
+static void buffers_bn(const sk_graph *g, const sk_node *nd, int max_batch, sk_op_buffers *b)
+{
+    (void)g, (void)max_batch;
+    b->stats = 3 * (size_t)nd->c;
+}
+static void buffers_dropout(const sk_graph *g, const sk_node *nd, int max_batch,
+                            sk_op_buffers *b)
+{
+    (void)g, (void)max_batch;
+    b->mask = nd->cfg.rate > 0.0f ? sk_node_numel(nd) : 0;
+}
+
+/* ---- multiply-adds per sample (0 for the memory-bound ops) ---- */
+
+static double macs_none(const sk_graph *g, const sk_node *nd)
+{
+    (void)g, (void)nd;
+    return 0.0;
+}
+static double macs_conv(const sk_graph *g, const sk_node *nd)
+{
+    const sk_node *in = &g->nodes[nd->inputs[0]];
+    double ohw = (double)nd->h * nd->w;
+    return ohw * nd->cfg.kh * nd->cfg.kw * in->c * nd->c;
+}
+static double macs_dwconv(const sk_graph *g, const sk_node *nd)
+{
+    const sk_node *in = &g->nodes[nd->inputs[0]];
+    double ohw = (double)nd->h * nd->w;
+    return ohw * nd->cfg.kh * nd->cfg.kw * in->c;
+}
+static double macs_sepconv(const sk_graph *g, const sk_node *nd)
+{
+    const sk_node *in = &g->nodes[nd->inputs[0]];
+    double ohw = (double)nd->h * nd->w;
+    return ohw * nd->cfg.kh * nd->cfg.kw * in->c + ohw * (double)in->c * nd->c;
+}
+static double macs_dense(const sk_graph *g, const sk_node *nd)
+{
+    return (double)sk_node_numel(&g->nodes[nd->inputs[0]]) * nd->c;
+}
+
+/* ---- the rows ---- */
+
+/* Columns: Keras class, forward, backward, fused activation, backward reads, buffers, MACs. */
+const sk_op_row sk_op_rows[SK_OP_COUNT] = {
+    [SK_OP_INPUT] = {"InputLayer", input_fwd, NULL, 0, reads_nothing, buffers_none, macs_none},
+    [SK_OP_CONV2D] = {"Conv2D", conv_fwd, conv_bwd, 1, reads_conv, buffers_conv, macs_conv},
+    [SK_OP_DEPTHWISE_CONV2D] = {"DepthwiseConv2D", dwconv_fwd, dwconv_bwd, 0,
+                                reads_input_if_trainable, buffers_none, macs_dwconv},
+    [SK_OP_SEPARABLE_CONV2D] = {"SeparableConv2D", sepconv_fwd, sepconv_bwd, 1, reads_sepconv,
+                                buffers_sepconv, macs_sepconv},
+    [SK_OP_DENSE] = {"Dense", dense_fwd, dense_bwd, 1, reads_conv, buffers_none, macs_dense},
+    [SK_OP_BATCHNORM] = {"BatchNormalization", bn_fwd, bn_bwd, 0, reads_input_if_trainable,
+                         buffers_bn, macs_none},
+    [SK_OP_RELU] = {"ReLU", act_fwd, act_bwd, 0, reads_activation, buffers_none, macs_none},
+    [SK_OP_ACTIVATION] = {"Activation", act_fwd, act_bwd, 0, reads_activation, buffers_none,
+                          macs_none},
+    [SK_OP_ADD] = {"Add", add_fwd, add_bwd, 0, reads_nothing, buffers_none, macs_none},
+    [SK_OP_CONCATENATE] = {"Concatenate", concat_fwd, concat_bwd, 0, reads_nothing,
+                           buffers_none, macs_none},
+    [SK_OP_MULTIPLY] = {"Multiply", mul_fwd, mul_bwd, 0, reads_all_inputs, buffers_none,
+                        macs_none},
+    [SK_OP_RESHAPE] = {"Reshape", copy_fwd, copy_bwd, 0, reads_nothing, buffers_none,
+                       macs_none},
+    [SK_OP_ZEROPADDING2D] = {"ZeroPadding2D", zeropad_fwd, zeropad_bwd, 0, reads_nothing,
+                             buffers_none, macs_none},
+    [SK_OP_CROPPING2D] = {"Cropping2D", crop_fwd, crop_bwd, 0, reads_nothing, buffers_none,
+                          macs_none},
+    [SK_OP_MAXPOOL2D] = {"MaxPooling2D", maxpool_fwd, maxpool_bwd, 0, reads_input,
+                         buffers_none, macs_none},
+    [SK_OP_AVGPOOL2D] = {"AveragePooling2D", avgpool_fwd, avgpool_bwd, 0, reads_nothing,
+                         buffers_none, macs_none},
+    [SK_OP_GAP2D] = {"GlobalAveragePooling2D", gap_fwd, gap_bwd, 0, reads_nothing,
+                     buffers_none, macs_none},
+    [SK_OP_RESCALING] = {"Rescaling", rescale_fwd, rescale_bwd, 0, reads_nothing,
+                         buffers_none, macs_none},
+    [SK_OP_NORMALIZATION] = {"Normalization", norm_fwd, norm_bwd, 0, reads_nothing,
+                             buffers_none, macs_none},
+    [SK_OP_DROPOUT] = {"Dropout", dropout_fwd, dropout_bwd, 0, reads_nothing, buffers_dropout,
+                       macs_none},
 };
-_Static_assert(SK_ARRAY_LEN(sk_exec_ops) == SK_OP_COUNT, "op table must cover every sk_op");
+
+const char *sk_op_keras_class(sk_op op) { return sk_op_row_of(op)->keras_class; }
+
+double sk_node_macs(const sk_graph *g, const sk_node *nd)
+{
+    return sk_op_row_of(nd->op)->macs(g, nd);
+}
+
+sk_bwd_reads sk_exec_bwd_reads(const sk_node *nd)
+{
+    sk_bwd_reads r;
+    memset(&r, 0, sizeof r);
+    sk_op_row_of(nd->op)->bwd_reads(nd, &r);
+    return r;
+}
+
+sk_op_buffers sk_exec_op_buffers(const sk_graph *g, const sk_node *nd, int max_batch)
+{
+    sk_op_buffers b;
+    memset(&b, 0, sizeof b);
+    sk_op_row_of(nd->op)->buffers(g, nd, max_batch, &b);
+    return b;
+}

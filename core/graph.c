@@ -14,35 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const keras_class[SK_OP_COUNT] = {
-    [SK_OP_INPUT] = "InputLayer",
-    [SK_OP_CONV2D] = "Conv2D",
-    [SK_OP_DEPTHWISE_CONV2D] = "DepthwiseConv2D",
-    [SK_OP_SEPARABLE_CONV2D] = "SeparableConv2D",
-    [SK_OP_DENSE] = "Dense",
-    [SK_OP_BATCHNORM] = "BatchNormalization",
-    [SK_OP_RELU] = "ReLU",
-    [SK_OP_ACTIVATION] = "Activation",
-    [SK_OP_ADD] = "Add",
-    [SK_OP_CONCATENATE] = "Concatenate",
-    [SK_OP_MULTIPLY] = "Multiply",
-    [SK_OP_RESHAPE] = "Reshape",
-    [SK_OP_ZEROPADDING2D] = "ZeroPadding2D",
-    [SK_OP_CROPPING2D] = "Cropping2D",
-    [SK_OP_MAXPOOL2D] = "MaxPooling2D",
-    [SK_OP_AVGPOOL2D] = "AveragePooling2D",
-    [SK_OP_GAP2D] = "GlobalAveragePooling2D",
-    [SK_OP_RESCALING] = "Rescaling",
-    [SK_OP_NORMALIZATION] = "Normalization",
-    [SK_OP_DROPOUT] = "Dropout",
-};
-
-const char *sk_op_keras_class(sk_op op)
-{
-    SK_ASSERT(op >= 0 && op < SK_OP_COUNT);
-    return keras_class[op];
-}
-
 sk_graph *sk_graph_new(const char *name)
 {
     sk_graph *g = sk_xcalloc(1, sizeof *g);
@@ -118,11 +89,12 @@ static const sk_node *in_node(const sk_graph *g, int id)
     return &g->nodes[id];
 }
 
-/* Declares a variable of the node in Keras order; its offset is set by finalize. */
-static void add_tensor(sk_node *nd, const char *name, int is_state, int ndim, int d0, int d1,
-                       int d2, int d3)
+/* Declares the variable in `slot` (SK_VAR_*: Keras order, so slots are declared in turn); its
+ * offset is set by finalize. */
+static void add_tensor(sk_node *nd, int slot, const char *name, int is_state, int ndim, int d0,
+                       int d1, int d2, int d3)
 {
-    SK_ASSERT(nd->ntensors < SK_NODE_MAX_TENSORS);
+    SK_ASSERT(slot == nd->ntensors && nd->ntensors < SK_NODE_MAX_TENSORS);
     sk_tensor_info *t = &nd->tensors[nd->ntensors++];
     sk_snprintf(t->name, sizeof t->name, "%s", name);
     t->ndim = ndim;
@@ -139,21 +111,28 @@ static void add_tensor(sk_node *nd, const char *name, int is_state, int ndim, in
 }
 
 /* TensorFlow output size along one axis: 'same' = ceil(n/s); 'valid' = floor((n-k)/s)+1. */
-static int out_dim(int n, int k, int s, int same, const char *name)
+static int out_dim(int n, int k, int s, sk_padding pad, const char *name)
 {
     SK_ASSERT(s > 0 && k > 0);
-    if (same) return (n + s - 1) / s;
+    if (pad == SK_PAD_SAME) return (n + s - 1) / s;
     SK_ASSERT_MSG(n >= k, name);
     return (n - k) / s + 1;
 }
 
-static void set_window(sk_layer_cfg *cfg, int kh, int kw, int sh, int sw, int same)
+static void set_window(sk_layer_cfg *cfg, int kh, int kw, int sh, int sw, sk_padding pad)
 {
+    SK_ASSERT(pad == SK_PAD_VALID || pad == SK_PAD_SAME);
     cfg->kh = kh;
     cfg->kw = kw;
     cfg->sh = sh;
     cfg->sw = sw;
-    cfg->same = same ? 1 : 0;
+    cfg->same = pad == SK_PAD_SAME;
+}
+
+static int has_bias(sk_bias bias)
+{
+    SK_ASSERT(bias == SK_NO_BIAS || bias == SK_BIAS);
+    return bias == SK_BIAS;
 }
 
 /* ---- builders ---- */
@@ -169,77 +148,77 @@ int sk_g_input(sk_graph *g, const char *name, int h, int w, int c)
 }
 
 int sk_g_conv2d(sk_graph *g, const char *name, int in, int filters, int kh, int kw, int sh, int sw,
-                int same, int use_bias, sk_act act)
+                sk_padding pad, sk_bias bias, sk_act act)
 {
     const sk_node *x = in_node(g, in);
     SK_ASSERT(x->rank == 4 && filters > 0);
     int xh = x->h, xw = x->w, xc = x->c;
     sk_node *nd = add_node(g, name, SK_OP_CONV2D, 1, &in);
-    set_window(&nd->cfg, kh, kw, sh, sw, same);
+    set_window(&nd->cfg, kh, kw, sh, sw, pad);
     nd->cfg.filters = filters;
-    nd->cfg.use_bias = use_bias ? 1 : 0;
+    nd->cfg.use_bias = has_bias(bias);
     nd->cfg.act = act;
-    nd->h = out_dim(xh, kh, sh, same, name);
-    nd->w = out_dim(xw, kw, sw, same, name);
+    nd->h = out_dim(xh, kh, sh, pad, name);
+    nd->w = out_dim(xw, kw, sw, pad, name);
     nd->c = filters;
-    add_tensor(nd, "kernel", 0, 4, kh, kw, xc, filters);
-    if (use_bias) add_tensor(nd, "bias", 0, 1, filters, 0, 0, 0);
+    add_tensor(nd, SK_VAR_KERNEL, "kernel", 0, 4, kh, kw, xc, filters);
+    if (nd->cfg.use_bias) add_tensor(nd, SK_VAR_BIAS, "bias", 0, 1, filters, 0, 0, 0);
     return node_id(g, nd);
 }
 
-int sk_g_dwconv2d(sk_graph *g, const char *name, int in, int kh, int kw, int sh, int sw, int same,
-                  int use_bias)
+int sk_g_dwconv2d(sk_graph *g, const char *name, int in, int kh, int kw, int sh, int sw,
+                  sk_padding pad, sk_bias bias)
 {
     const sk_node *x = in_node(g, in);
     SK_ASSERT(x->rank == 4);
     int xh = x->h, xw = x->w, xc = x->c;
     sk_node *nd = add_node(g, name, SK_OP_DEPTHWISE_CONV2D, 1, &in);
-    set_window(&nd->cfg, kh, kw, sh, sw, same);
-    nd->cfg.use_bias = use_bias ? 1 : 0;
+    set_window(&nd->cfg, kh, kw, sh, sw, pad);
+    nd->cfg.use_bias = has_bias(bias);
     nd->cfg.act = SK_ACT_LINEAR;
-    nd->h = out_dim(xh, kh, sh, same, name);
-    nd->w = out_dim(xw, kw, sw, same, name);
+    nd->h = out_dim(xh, kh, sh, pad, name);
+    nd->w = out_dim(xw, kw, sw, pad, name);
     nd->c = xc;
-    add_tensor(nd, "depthwise_kernel", 0, 4, kh, kw, xc, 1);
-    if (use_bias) add_tensor(nd, "bias", 0, 1, xc, 0, 0, 0);
+    add_tensor(nd, SK_VAR_DW_KERNEL, "depthwise_kernel", 0, 4, kh, kw, xc, 1);
+    if (nd->cfg.use_bias) add_tensor(nd, SK_VAR_DW_BIAS, "bias", 0, 1, xc, 0, 0, 0);
     return node_id(g, nd);
 }
 
 int sk_g_sepconv2d(sk_graph *g, const char *name, int in, int filters, int kh, int kw, int sh,
-                   int sw, int same, int use_bias)
+                   int sw, sk_padding pad, sk_bias bias)
 {
     const sk_node *x = in_node(g, in);
     SK_ASSERT(x->rank == 4 && filters > 0);
     int xh = x->h, xw = x->w, xc = x->c;
     sk_node *nd = add_node(g, name, SK_OP_SEPARABLE_CONV2D, 1, &in);
-    set_window(&nd->cfg, kh, kw, sh, sw, same);
+    set_window(&nd->cfg, kh, kw, sh, sw, pad);
     nd->cfg.filters = filters;
-    nd->cfg.use_bias = use_bias ? 1 : 0;
+    nd->cfg.use_bias = has_bias(bias);
     nd->cfg.act = SK_ACT_LINEAR;
-    nd->h = out_dim(xh, kh, sh, same, name);
-    nd->w = out_dim(xw, kw, sw, same, name);
+    nd->h = out_dim(xh, kh, sh, pad, name);
+    nd->w = out_dim(xw, kw, sw, pad, name);
     nd->c = filters;
-    add_tensor(nd, "depthwise_kernel", 0, 4, kh, kw, xc, 1);
-    add_tensor(nd, "pointwise_kernel", 0, 4, 1, 1, xc, filters);
-    if (use_bias) add_tensor(nd, "bias", 0, 1, filters, 0, 0, 0);
+    add_tensor(nd, SK_VAR_SEP_DEPTHWISE, "depthwise_kernel", 0, 4, kh, kw, xc, 1);
+    add_tensor(nd, SK_VAR_SEP_POINTWISE, "pointwise_kernel", 0, 4, 1, 1, xc, filters);
+    if (nd->cfg.use_bias) add_tensor(nd, SK_VAR_SEP_BIAS, "bias", 0, 1, filters, 0, 0, 0);
     return node_id(g, nd);
 }
 
-int sk_g_dense(sk_graph *g, const char *name, int in, int units, int use_bias, sk_act act)
+int sk_g_dense(sk_graph *g, const char *name, int in, int units, sk_bias bias, sk_act act)
 {
     const sk_node *x = in_node(g, in);
     SK_ASSERT(units > 0);
     int rank = x->rank, xh = x->h, xw = x->w, xc = x->c;
     sk_node *nd = add_node(g, name, SK_OP_DENSE, 1, &in);
     nd->cfg.filters = units;
-    nd->cfg.use_bias = use_bias ? 1 : 0;
+    nd->cfg.use_bias = has_bias(bias);
     nd->cfg.act = act;
     nd->rank = rank; /* Keras Dense acts on the last axis */
     nd->h = xh;
     nd->w = xw;
     nd->c = units;
-    add_tensor(nd, "kernel", 0, 2, xc, units, 0, 0);
-    if (use_bias) add_tensor(nd, "bias", 0, 1, units, 0, 0, 0);
+    add_tensor(nd, SK_VAR_KERNEL, "kernel", 0, 2, xc, units, 0, 0);
+    if (nd->cfg.use_bias) add_tensor(nd, SK_VAR_BIAS, "bias", 0, 1, units, 0, 0, 0);
     return node_id(g, nd);
 }
 
@@ -261,10 +240,10 @@ int sk_g_bn(sk_graph *g, const char *name, int in, float eps, float momentum)
     sk_node *nd = add_same_shape(g, name, SK_OP_BATCHNORM, in);
     nd->cfg.eps = eps;
     nd->cfg.momentum = momentum;
-    add_tensor(nd, "gamma", 0, 1, nd->c, 0, 0, 0);
-    add_tensor(nd, "beta", 0, 1, nd->c, 0, 0, 0);
-    add_tensor(nd, "moving_mean", 1, 1, nd->c, 0, 0, 0);
-    add_tensor(nd, "moving_variance", 1, 1, nd->c, 0, 0, 0);
+    add_tensor(nd, SK_VAR_GAMMA, "gamma", 0, 1, nd->c, 0, 0, 0);
+    add_tensor(nd, SK_VAR_BETA, "beta", 0, 1, nd->c, 0, 0, 0);
+    add_tensor(nd, SK_VAR_MOVING_MEAN, "moving_mean", 1, 1, nd->c, 0, 0, 0);
+    add_tensor(nd, SK_VAR_MOVING_VARIANCE, "moving_variance", 1, 1, nd->c, 0, 0, 0);
     return node_id(g, nd);
 }
 
@@ -384,32 +363,35 @@ int sk_g_crop(sk_graph *g, const char *name, int in, int t, int b, int l, int r)
 }
 
 static int add_pool(sk_graph *g, const char *name, sk_op op, int in, int ph, int pw, int sh,
-                    int sw, int same)
+                    int sw, sk_padding pad)
 {
     sk_node *nd = add_same_shape(g, name, op, in);
     SK_ASSERT(nd->rank == 4);
-    set_window(&nd->cfg, ph, pw, sh, sw, same);
-    nd->h = out_dim(nd->h, ph, sh, same, name);
-    nd->w = out_dim(nd->w, pw, sw, same, name);
+    set_window(&nd->cfg, ph, pw, sh, sw, pad);
+    nd->h = out_dim(nd->h, ph, sh, pad, name);
+    nd->w = out_dim(nd->w, pw, sw, pad, name);
     return node_id(g, nd);
 }
 
-int sk_g_maxpool(sk_graph *g, const char *name, int in, int ph, int pw, int sh, int sw, int same)
+int sk_g_maxpool(sk_graph *g, const char *name, int in, int ph, int pw, int sh, int sw,
+                 sk_padding pad)
 {
-    return add_pool(g, name, SK_OP_MAXPOOL2D, in, ph, pw, sh, sw, same);
+    return add_pool(g, name, SK_OP_MAXPOOL2D, in, ph, pw, sh, sw, pad);
 }
 
-int sk_g_avgpool(sk_graph *g, const char *name, int in, int ph, int pw, int sh, int sw, int same)
+int sk_g_avgpool(sk_graph *g, const char *name, int in, int ph, int pw, int sh, int sw,
+                 sk_padding pad)
 {
-    return add_pool(g, name, SK_OP_AVGPOOL2D, in, ph, pw, sh, sw, same);
+    return add_pool(g, name, SK_OP_AVGPOOL2D, in, ph, pw, sh, sw, pad);
 }
 
-int sk_g_gap(sk_graph *g, const char *name, int in, int keepdims)
+int sk_g_gap(sk_graph *g, const char *name, int in, sk_gap_dims dims)
 {
+    SK_ASSERT(dims == SK_GAP_FLAT || dims == SK_GAP_KEEPDIMS);
     sk_node *nd = add_same_shape(g, name, SK_OP_GAP2D, in);
     SK_ASSERT(nd->rank == 4);
-    nd->cfg.keepdims = keepdims ? 1 : 0;
-    nd->rank = keepdims ? 4 : 2;
+    nd->cfg.keepdims = dims == SK_GAP_KEEPDIMS;
+    nd->rank = dims == SK_GAP_KEEPDIMS ? 4 : 2;
     nd->h = 1;
     nd->w = 1;
     return node_id(g, nd);
@@ -427,18 +409,19 @@ int sk_g_normalization(sk_graph *g, const char *name, int in)
 {
     sk_node *nd = add_same_shape(g, name, SK_OP_NORMALIZATION, in);
     /* Keras Normalization(axis=-1): mean (C), variance (C), count () all non-trainable. */
-    add_tensor(nd, "mean", 1, 1, nd->c, 0, 0, 0);
-    add_tensor(nd, "variance", 1, 1, nd->c, 0, 0, 0);
-    add_tensor(nd, "count", 1, 0, 0, 0, 0, 0);
+    add_tensor(nd, SK_VAR_NORM_MEAN, "mean", 1, 1, nd->c, 0, 0, 0);
+    add_tensor(nd, SK_VAR_NORM_VARIANCE, "variance", 1, 1, nd->c, 0, 0, 0);
+    add_tensor(nd, SK_VAR_NORM_COUNT, "count", 1, 0, 0, 0, 0, 0);
     return node_id(g, nd);
 }
 
-int sk_g_dropout(sk_graph *g, const char *name, int in, float rate, int per_sample)
+int sk_g_dropout(sk_graph *g, const char *name, int in, float rate, sk_dropout_noise noise)
 {
     SK_ASSERT(rate >= 0.0f && rate < 1.0f);
+    SK_ASSERT(noise == SK_DROPOUT_ELEMENTS || noise == SK_DROPOUT_SAMPLES);
     sk_node *nd = add_same_shape(g, name, SK_OP_DROPOUT, in);
     nd->cfg.rate = rate;
-    nd->cfg.per_sample = per_sample ? 1 : 0;
+    nd->cfg.per_sample = noise == SK_DROPOUT_SAMPLES;
     nd->stochastic = rate > 0.0f;
     return node_id(g, nd);
 }
@@ -567,11 +550,12 @@ void sk_graph_finalize(sk_graph *g)
     memset(g->state, 0, (ns ? ns : 1) * sizeof(float));
     for (int i = 0; i < g->n; i++) {
         sk_node *nd = &g->nodes[i];
-        for (int t = 0; t < nd->ntensors; t++) {
-            sk_tensor_info *ti = &nd->tensors[t];
-            int one = strcmp(ti->name, "gamma") == 0 || strcmp(ti->name, "moving_variance") == 0 ||
-                      (nd->op == SK_OP_NORMALIZATION && strcmp(ti->name, "variance") == 0);
-            if (!one) continue;
+        int ones[2] = {-1, -1}; /* slots Keras initialises to 1 */
+        if (nd->op == SK_OP_BATCHNORM) ones[0] = SK_VAR_GAMMA, ones[1] = SK_VAR_MOVING_VARIANCE;
+        if (nd->op == SK_OP_NORMALIZATION) ones[0] = SK_VAR_NORM_VARIANCE;
+        for (int k = 0; k < 2; k++) {
+            if (ones[k] < 0) continue;
+            sk_tensor_info *ti = &nd->tensors[ones[k]];
             float *base = ti->is_state ? g->state : g->params;
             for (size_t j = 0; j < ti->size; j++) base[ti->offset + j] = 1.0f;
         }

@@ -46,31 +46,50 @@ typedef enum {
     SK_OP_DROPOUT,
     SK_OP_COUNT
 } sk_op;
+/* Everything else about an op (forward, backward, Keras class, what backward reads, buffers,
+ * FLOPs) is its row in sk_op_rows (core/exec_ops.c); the row test walks every op. */
+_Static_assert(SK_OP_COUNT == 20, "adding an op: add its row to sk_op_rows in core/exec_ops.c");
 
 /* Keras class name of an op ("Conv2D", "BatchNormalization", "InputLayer", ...). */
 const char *sk_op_keras_class(sk_op op);
+
+/* Builder flags, named so that a call reads as the Keras layer does. */
+typedef enum { SK_PAD_VALID = 0, SK_PAD_SAME = 1 } sk_padding; /* Keras padding= */
+typedef enum { SK_NO_BIAS = 0, SK_BIAS = 1 } sk_bias;           /* Keras use_bias= */
+typedef enum { SK_GAP_FLAT = 0, SK_GAP_KEEPDIMS = 1 } sk_gap_dims; /* keepdims= */
+/* Dropout noise_shape: None (one draw per element) or (N,1,1,1) (one draw per sample). */
+typedef enum { SK_DROPOUT_ELEMENTS = 0, SK_DROPOUT_SAMPLES = 1 } sk_dropout_noise;
 
 /* Layer configuration; each op reads only its own fields (documented per builder below). */
 typedef struct {
     int filters;          /* Conv2D, SeparableConv2D: filters; Dense: units */
     int kh, kw;           /* kernel or pool size */
     int sh, sw;           /* strides */
-    int same;             /* padding: 1 = 'same', 0 = 'valid' */
-    int use_bias;
+    int same;             /* padding: SK_PAD_SAME (1) or SK_PAD_VALID (0) */
+    int use_bias;         /* SK_BIAS (1) or SK_NO_BIAS (0) */
     sk_act act;           /* fused activation (Conv2D, Dense, Activation) */
     float relu_max;       /* ReLU max_value; 0 = none */
     float eps, momentum;  /* BatchNormalization */
     int pad[4];           /* ZeroPadding2D / Cropping2D: top, bottom, left, right */
-    int keepdims;         /* GlobalAveragePooling2D */
+    int keepdims;         /* GlobalAveragePooling2D: SK_GAP_KEEPDIMS (1) or SK_GAP_FLAT (0) */
     int target[3];        /* Reshape target (H,W,C) */
     float scale, offset;  /* Rescaling */
     float rate;           /* Dropout */
-    int per_sample;       /* Dropout noise_shape (N,1,1,1) */
+    int per_sample;       /* Dropout noise_shape: SK_DROPOUT_SAMPLES (1) or SK_DROPOUT_ELEMENTS */
 } sk_layer_cfg;
 
 #define SK_NODE_MAX_INPUTS 8
 #define SK_NODE_MAX_TENSORS 4
 #define SK_NAME_MAX 64
+
+/* Variable slots: the index of each Keras variable in sk_node.tensors, fixed per op by its
+ * builder (Keras variable order), so the executor finds a variable without a name lookup. An
+ * optional bias is the last slot, absent when its slot >= ntensors. */
+enum { SK_VAR_KERNEL = 0, SK_VAR_BIAS = 1 };       /* Conv2D, Dense */
+enum { SK_VAR_DW_KERNEL = 0, SK_VAR_DW_BIAS = 1 }; /* DepthwiseConv2D */
+enum { SK_VAR_SEP_DEPTHWISE = 0, SK_VAR_SEP_POINTWISE = 1, SK_VAR_SEP_BIAS = 2 }; /* Separable */
+enum { SK_VAR_GAMMA = 0, SK_VAR_BETA, SK_VAR_MOVING_MEAN, SK_VAR_MOVING_VARIANCE }; /* BN */
+enum { SK_VAR_NORM_MEAN = 0, SK_VAR_NORM_VARIANCE, SK_VAR_NORM_COUNT }; /* Normalization */
 
 typedef struct {
     char name[24];        /* Keras variable name: "kernel", "gamma", "moving_mean", ... */
@@ -119,16 +138,19 @@ const sk_node *sk_graph_node(const sk_graph *g, int id);
 /* Node id by Keras layer name, or -1. */
 int sk_graph_find(const sk_graph *g, const char *name);
 size_t sk_node_numel(const sk_node *nd); /* h*w*c per sample */
+/* Multiply-adds of one node's forward per sample, from its op row: Conv2D, DepthwiseConv2D,
+ * SeparableConv2D and Dense; 0 for the memory-bound ops. FLOPs are twice this. */
+double sk_node_macs(const sk_graph *g, const sk_node *nd);
 
 /* ---- builders: each returns the new node id ---- */
 int sk_g_input(sk_graph *g, const char *name, int h, int w, int c);
 int sk_g_conv2d(sk_graph *g, const char *name, int in, int filters, int kh, int kw, int sh, int sw,
-                int same, int use_bias, sk_act act);
-int sk_g_dwconv2d(sk_graph *g, const char *name, int in, int kh, int kw, int sh, int sw, int same,
-                  int use_bias);
+                sk_padding pad, sk_bias bias, sk_act act);
+int sk_g_dwconv2d(sk_graph *g, const char *name, int in, int kh, int kw, int sh, int sw,
+                  sk_padding pad, sk_bias bias);
 int sk_g_sepconv2d(sk_graph *g, const char *name, int in, int filters, int kh, int kw, int sh,
-                   int sw, int same, int use_bias);
-int sk_g_dense(sk_graph *g, const char *name, int in, int units, int use_bias, sk_act act);
+                   int sw, sk_padding pad, sk_bias bias);
+int sk_g_dense(sk_graph *g, const char *name, int in, int units, sk_bias bias, sk_act act);
 int sk_g_bn(sk_graph *g, const char *name, int in, float eps, float momentum);
 int sk_g_relu(sk_graph *g, const char *name, int in, float max_value);
 int sk_g_act(sk_graph *g, const char *name, int in, sk_act act);
@@ -138,12 +160,14 @@ int sk_g_multiply(sk_graph *g, const char *name, int a, int b);
 int sk_g_reshape(sk_graph *g, const char *name, int in, int h, int w, int c);
 int sk_g_zeropad(sk_graph *g, const char *name, int in, int t, int b, int l, int r);
 int sk_g_crop(sk_graph *g, const char *name, int in, int t, int b, int l, int r);
-int sk_g_maxpool(sk_graph *g, const char *name, int in, int ph, int pw, int sh, int sw, int same);
-int sk_g_avgpool(sk_graph *g, const char *name, int in, int ph, int pw, int sh, int sw, int same);
-int sk_g_gap(sk_graph *g, const char *name, int in, int keepdims);
+int sk_g_maxpool(sk_graph *g, const char *name, int in, int ph, int pw, int sh, int sw,
+                 sk_padding pad);
+int sk_g_avgpool(sk_graph *g, const char *name, int in, int ph, int pw, int sh, int sw,
+                 sk_padding pad);
+int sk_g_gap(sk_graph *g, const char *name, int in, sk_gap_dims dims);
 int sk_g_rescaling(sk_graph *g, const char *name, int in, float scale, float offset);
 int sk_g_normalization(sk_graph *g, const char *name, int in);
-int sk_g_dropout(sk_graph *g, const char *name, int in, float rate, int per_sample);
+int sk_g_dropout(sk_graph *g, const char *name, int in, float rate, sk_dropout_noise noise);
 
 /* Computes Keras indices and depths, lays out and allocates the slabs (zero-filled; BN
  * moving_variance and gamma set to 1 as Keras initialises them). Call once, after the last

@@ -112,8 +112,9 @@ SK_OPS_CLONES static void act_fwd_block(float *out, const float *inp, size_t n, 
     case SK_ACT_SIGMOID:
         for (size_t i = 0; i < n; i++) out[i] = sigmoidf(inp[i]);
         break;
-    default:
-        SK_ASSERT_MSG(0, "unknown activation");
+    case SK_ACT_LINEAR: /* the callers handle linear and softmax and check the range */
+    case SK_ACT_SOFTMAX:
+    case SK_ACT_COUNT: SK_ASSERT_MSG(0, "unknown activation");
     }
 }
 
@@ -139,8 +140,9 @@ SK_OPS_CLONES static void act_bwd_block(float *restrict dinp, const float *restr
     case SK_ACT_SIGMOID:
         for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * (out[i] * (1.0f - out[i]));
         break;
-    default:
-        SK_ASSERT_MSG(0, "unknown activation");
+    case SK_ACT_LINEAR: /* the callers handle linear and softmax and check the range */
+    case SK_ACT_SOFTMAX:
+    case SK_ACT_COUNT: SK_ASSERT_MSG(0, "unknown activation");
     }
 }
 

@@ -45,8 +45,10 @@ int sk_optim_slab_count(const sk_opt_config *cfg)
     case SK_OPT_ADAM: return 2;
     case SK_OPT_SGD: return cfg->momentum != 0.0f ? 1 : 0;
     case SK_OPT_RMSPROP: return cfg->momentum != 0.0f ? 2 : 1;
-    default: SK_ASSERT(0); return 0;
+    case SK_OPT_COUNT: break;
     }
+    SK_ASSERT_MSG(0, "unknown optimizer kind");
+    return 0;
 }
 
 sk_optim *sk_optim_new(const sk_opt_config *cfg, size_t n)
@@ -141,7 +143,7 @@ void sk_optim_step(sk_optim *o, float *params, const float *grads, const size_t 
             rmsprop_range(p, g, o->slab[0] + off, o->nslabs > 1 ? o->slab[1] + off : NULL, len,
                           c->lr, c->rho, c->momentum, c->epsilon);
             break;
-        default: SK_ASSERT(0);
+        case SK_OPT_COUNT: SK_ASSERT_MSG(0, "unknown optimizer kind");
         }
     }
     o->iterations++;

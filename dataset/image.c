@@ -264,11 +264,11 @@ static sk_status decode_any(sk_image *out, const uint8_t *data, size_t n, const 
     switch (sk_image_sniff(data, n)) {
     case SK_IMG_JPEG: return decode_jpeg(out, data, n, o, header_only, what, err);
     case SK_IMG_PNG: return decode_png(out, data, n, o, header_only, what, err);
-    default:
-        return sk_error_set(err, SK_EFORMAT, "%s: not a JPEG or PNG file (first bytes %02x %02x %02x "
-                            "%02x, %zu bytes)", what, n > 0 ? data[0] : 0, n > 1 ? data[1] : 0,
-                            n > 2 ? data[2] : 0, n > 3 ? data[3] : 0, n);
+    case SK_IMG_UNKNOWN: break;
     }
+    return sk_error_set(err, SK_EFORMAT, "%s: not a JPEG or PNG file (first bytes %02x %02x %02x "
+                        "%02x, %zu bytes)", what, n > 0 ? data[0] : 0, n > 1 ? data[1] : 0,
+                        n > 2 ? data[2] : 0, n > 3 ? data[3] : 0, n);
 }
 
 sk_status sk_image_decode(sk_image *out, const uint8_t *data, size_t n, const sk_decode_opts *o,

@@ -54,8 +54,9 @@ const char *sk_resize_mode_name(sk_resize_mode m)
     case SK_RESIZE_BILINEAR: return "bilinear";
     case SK_RESIZE_AREA: return "area";
     case SK_RESIZE_OTHER: return "other";
-    default: return "unknown";
+    case SK_RESIZE_COUNT: break;
     }
+    return "unknown"; /* also a value read from a file that is out of range */
 }
 
 const char *sk_split_name(uint32_t split)
@@ -411,6 +412,40 @@ done:
 /* ------------------------------------------------------------------------------------------ */
 /* reader */
 
+/* The PROV section: provenance (key, value) pairs into ds->prov. */
+static sk_status parse_prov(sk_skds *ds, const uint8_t *p, size_t n, const char *what,
+                            sk_error *err)
+{
+    sk_status s;
+    sk_reader r;
+    char field[64];
+    sk_reader_init(&r, p, n, what);
+    uint32_t np;
+    if ((s = sk_rd_u32(&r, &np, "provenance count", err))) return s;
+    if (np > PROV_MAX || np > sk_reader_left(&r) / 8)
+        return sk_error_set(err, SK_EFORMAT, "%s: field 'provenance count': expected at most %u "
+                            "(and what the section can hold), found %u", what, PROV_MAX, np);
+    ds->prov = sk_xcalloc(np ? np : 1, sizeof *ds->prov);
+    for (uint32_t i = 0; i < np; i++) {
+        snprintf(field, sizeof field, "provenance key %u", i);
+        if ((s = sk_rd_str(&r, ds->prov[i].key, sizeof ds->prov[i].key, field, err))) return s;
+        ds->nprov = i + 1;
+        uint32_t vlen;
+        snprintf(field, sizeof field, "provenance value %u", i);
+        if ((s = sk_rd_u32(&r, &vlen, field, err))) return s;
+        if (vlen > sk_reader_left(&r) || vlen >= PROV_VALUE_MAX)
+            return sk_error_set(err, SK_EFORMAT, "%s: field '%s': length %u exceeds the %zu bytes left",
+                                what, field, vlen, sk_reader_left(&r));
+        ds->prov[i].value = sk_xmalloc((size_t)vlen + 1);
+        if ((s = sk_rd_bytes(&r, ds->prov[i].value, vlen, field, err))) return s;
+        ds->prov[i].value[vlen] = '\0';
+    }
+    if (sk_reader_left(&r) != 0)
+        return sk_error_set(err, SK_EFORMAT, "%s: section PROV: %zu unexpected bytes after the last entry",
+                            what, sk_reader_left(&r));
+    return SK_OK;
+}
+
 static sk_status parse(sk_skds *ds, const uint8_t *p, size_t n, const char *what, unsigned flags,
                        sk_error *err)
 {
@@ -541,31 +576,7 @@ static sk_status parse(sk_skds *ds, const uint8_t *p, size_t n, const char *what
         if ((s = check_record(rec, h->nclasses, what, i, err))) return s;
     }
 
-    /* PROV */
-    sk_reader_init(&r, p + off[S_PROV], (size_t)len[S_PROV], what);
-    uint32_t np;
-    if ((s = sk_rd_u32(&r, &np, "provenance count", err))) return s;
-    if (np > PROV_MAX || np > sk_reader_left(&r) / 8)
-        return sk_error_set(err, SK_EFORMAT, "%s: field 'provenance count': expected at most %u "
-                            "(and what the section can hold), found %u", what, PROV_MAX, np);
-    ds->prov = sk_xcalloc(np ? np : 1, sizeof *ds->prov);
-    for (uint32_t i = 0; i < np; i++) {
-        snprintf(field, sizeof field, "provenance key %u", i);
-        if ((s = sk_rd_str(&r, ds->prov[i].key, sizeof ds->prov[i].key, field, err))) return s;
-        ds->nprov = i + 1;
-        uint32_t vlen;
-        snprintf(field, sizeof field, "provenance value %u", i);
-        if ((s = sk_rd_u32(&r, &vlen, field, err))) return s;
-        if (vlen > sk_reader_left(&r) || vlen >= PROV_VALUE_MAX)
-            return sk_error_set(err, SK_EFORMAT, "%s: field '%s': length %u exceeds the %zu bytes left",
-                                what, field, vlen, sk_reader_left(&r));
-        ds->prov[i].value = sk_xmalloc((size_t)vlen + 1);
-        if ((s = sk_rd_bytes(&r, ds->prov[i].value, vlen, field, err))) return s;
-        ds->prov[i].value[vlen] = '\0';
-    }
-    if (sk_reader_left(&r) != 0)
-        return sk_error_set(err, SK_EFORMAT, "%s: section PROV: %zu unexpected bytes after the last entry",
-                            what, sk_reader_left(&r));
+    if ((s = parse_prov(ds, p + off[S_PROV], (size_t)len[S_PROV], what, err))) return s;
     ds->pixels = p + off[S_PIXL];
     ds->version = version;
     ds->file_size = file_size;

@@ -16,10 +16,10 @@ static sk_graph *build(int classes)
 {
     sk_graph *g = sk_graph_new("ck_model");
     int x = sk_g_input(g, "input_1", 8, 8, 3);
-    int c = sk_g_conv2d(g, "conv1_conv", x, 4, 3, 3, 1, 1, 1, 1, SK_ACT_LINEAR);
+    int c = sk_g_conv2d(g, "conv1_conv", x, 4, 3, 3, 1, 1, SK_PAD_SAME, SK_BIAS, SK_ACT_LINEAR);
     int b = sk_g_bn(g, "conv1_bn", c, 1e-3f, 0.99f);
-    int p = sk_g_gap(g, "avg_pool", b, 0);
-    sk_g_dense(g, "predictions", p, classes, 1, SK_ACT_SOFTMAX);
+    int p = sk_g_gap(g, "avg_pool", b, SK_GAP_FLAT);
+    sk_g_dense(g, "predictions", p, classes, SK_BIAS, SK_ACT_SOFTMAX);
     sk_graph_finalize(g);
     return g;
 }
@@ -49,6 +49,48 @@ static void expect_bad(const char *dir, const char *name, const uint8_t *d, size
     CHECKF(strstr(err.msg, path) != NULL, "%s: message '%s' does not name the file", name,
            err.msg);
     free(path);
+}
+
+/* Damaged copies of the good file at `path`: each fails with its own status and message. */
+static void check_damage(const char *dir, const char *path)
+{
+    sk_error err;
+    sk_error_clear(&err);
+    uint8_t *good = NULL;
+    size_t n = 0;
+    CHECK_OK(sk_read_file(path, &good, &n, 1 << 26, &err), &err);
+    uint8_t *bad = malloc(n + 16);
+    memcpy(bad, good, n);
+    expect_bad(dir, "trunc.skck", bad, n - 10, SK_EFORMAT, "field 'file_size'");
+    expect_bad(dir, "short.skck", bad, 20, SK_EFORMAT, "too short");
+    bad[0] = 'X';
+    expect_bad(dir, "magic.skck", bad, n, SK_EFORMAT, "field 'magic'");
+    memcpy(bad, good, n);
+    bad[8] = 9;
+    expect_bad(dir, "version.skck", bad, n, SK_EVERSION, "field 'version': expected 1, found 9");
+    memcpy(bad, good, n);
+    bad[17] ^= 1; /* file size field: caught by the header CRC */
+    expect_bad(dir, "hdr.skck", bad, n, SK_ECHECKSUM, "header CRC-32");
+    memcpy(bad, good, n);
+    size_t data_at = 0;
+    for (size_t i = 32; i + 4 < n && !data_at; i++)
+        if (memcmp(good + i, "DATA", 4) == 0) data_at = i;
+    CHECK(data_at > 0);
+    bad[data_at + 12 + 5] ^= 0x10; /* inside DATA */
+    expect_bad(dir, "flip.skck", bad, n, SK_ECHECKSUM, "section 'DATA' CRC-32");
+    memcpy(bad, good, n);
+    bad[40 + 12] ^= 0x01; /* inside META (first payload byte region) */
+    expect_bad(dir, "flipmeta.skck", bad, n, SK_ECHECKSUM, "section 'META' CRC-32");
+    memcpy(bad, good, n);
+    memset(bad + n, 0, 16);
+    expect_bad(dir, "long.skck", bad, n + 16, SK_EFORMAT, "field 'file_size'");
+    char *nope = sk_path_join(dir, "absent.skck");
+    sk_ckpt tmp;
+    CHECK(sk_ckpt_read(nope, &tmp, &err) == SK_ENOTFOUND && strstr(err.msg, "absent.skck"));
+    free(nope);
+
+    free(bad);
+    free(good);
 }
 
 int main(void)
@@ -154,45 +196,11 @@ int main(void)
                                 NULL, &err), &err);
     sk_ckpt_free(&part);
 
-    /* damage */
-    uint8_t *good = NULL;
-    size_t n = 0;
-    CHECK_OK(sk_read_file(path, &good, &n, 1 << 26, &err), &err);
-    uint8_t *bad = malloc(n + 16);
-    memcpy(bad, good, n);
-    expect_bad(dir, "trunc.skck", bad, n - 10, SK_EFORMAT, "field 'file_size'");
-    expect_bad(dir, "short.skck", bad, 20, SK_EFORMAT, "too short");
-    bad[0] = 'X';
-    expect_bad(dir, "magic.skck", bad, n, SK_EFORMAT, "field 'magic'");
-    memcpy(bad, good, n);
-    bad[8] = 9;
-    expect_bad(dir, "version.skck", bad, n, SK_EVERSION, "field 'version': expected 1, found 9");
-    memcpy(bad, good, n);
-    bad[17] ^= 1; /* file size field: caught by the header CRC */
-    expect_bad(dir, "hdr.skck", bad, n, SK_ECHECKSUM, "header CRC-32");
-    memcpy(bad, good, n);
-    size_t data_at = 0;
-    for (size_t i = 32; i + 4 < n && !data_at; i++)
-        if (memcmp(good + i, "DATA", 4) == 0) data_at = i;
-    CHECK(data_at > 0);
-    bad[data_at + 12 + 5] ^= 0x10; /* inside DATA */
-    expect_bad(dir, "flip.skck", bad, n, SK_ECHECKSUM, "section 'DATA' CRC-32");
-    memcpy(bad, good, n);
-    bad[40 + 12] ^= 0x01; /* inside META (first payload byte region) */
-    expect_bad(dir, "flipmeta.skck", bad, n, SK_ECHECKSUM, "section 'META' CRC-32");
-    memcpy(bad, good, n);
-    memset(bad + n, 0, 16);
-    expect_bad(dir, "long.skck", bad, n + 16, SK_EFORMAT, "field 'file_size'");
-    char *nope = sk_path_join(dir, "absent.skck");
-    sk_ckpt tmp;
-    CHECK(sk_ckpt_read(nope, &tmp, &err) == SK_ENOTFOUND && strstr(err.msg, "absent.skck"));
-    free(nope);
+    check_damage(dir, path);
 
     /* the atomic writer leaves no temp file */
     CHECK(sk_file_exists(path));
 
-    free(bad);
-    free(good);
     sk_ckpt_free(&rd);
     sk_ckpt_free(&ck);
     sk_optim_free(o);

@@ -37,18 +37,18 @@ static sk_graph *build(void)
     sk_graph *g = sk_graph_new("det_model");
     int x = sk_g_input(g, "input_1", H, W, C);
     int r = sk_g_rescaling(g, "rescaling", x, 1.0f / 127.5f, -1.0f);
-    int c1 = sk_g_conv2d(g, "conv1", r, 8, 3, 3, 1, 1, 1, 0, SK_ACT_LINEAR);
+    int c1 = sk_g_conv2d(g, "conv1", r, 8, 3, 3, 1, 1, SK_PAD_SAME, SK_NO_BIAS, SK_ACT_LINEAR);
     int b1 = sk_g_bn(g, "bn1", c1, 1e-3f, 0.99f);
     int a1 = sk_g_relu(g, "relu1", b1, 6.0f);
-    int c2 = sk_g_conv2d(g, "conv2", a1, 12, 3, 3, 2, 2, 1, 0, SK_ACT_LINEAR);
+    int c2 = sk_g_conv2d(g, "conv2", a1, 12, 3, 3, 2, 2, SK_PAD_SAME, SK_NO_BIAS, SK_ACT_LINEAR);
     int b2 = sk_g_bn(g, "bn2", c2, 1e-3f, 0.99f);
     int a2 = sk_g_relu(g, "relu2", b2, 0.0f);
-    int s3 = sk_g_sepconv2d(g, "sep3", a2, 16, 3, 3, 1, 1, 1, 0);
+    int s3 = sk_g_sepconv2d(g, "sep3", a2, 16, 3, 3, 1, 1, SK_PAD_SAME, SK_NO_BIAS);
     int b3 = sk_g_bn(g, "bn3", s3, 1e-3f, 0.99f);
     int a3 = sk_g_act(g, "act3", b3, SK_ACT_SWISH);
-    int gp = sk_g_gap(g, "gap", a3, 0);
-    int dr = sk_g_dropout(g, "dropout", gp, 0.25f, 0);
-    sk_g_dense(g, "predictions", dr, K, 1, SK_ACT_SOFTMAX);
+    int gp = sk_g_gap(g, "gap", a3, SK_GAP_FLAT);
+    int dr = sk_g_dropout(g, "dropout", gp, 0.25f, SK_DROPOUT_ELEMENTS);
+    sk_g_dense(g, "predictions", dr, K, SK_BIAS, SK_ACT_SOFTMAX);
     sk_graph_finalize(g);
     return g;
 }

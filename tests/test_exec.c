@@ -20,23 +20,23 @@ static sk_graph *build(int with_dropout)
 {
     sk_graph *g = sk_graph_new("exec_test");
     int x = sk_g_input(g, "input_1", H, W, C);
-    int c1 = sk_g_conv2d(g, "conv1", x, 4, 3, 3, 1, 1, 1, 1, SK_ACT_LINEAR);
+    int c1 = sk_g_conv2d(g, "conv1", x, 4, 3, 3, 1, 1, SK_PAD_SAME, SK_BIAS, SK_ACT_LINEAR);
     int b1 = sk_g_bn(g, "bn1", c1, 1e-3f, 0.99f);
     int a1 = sk_g_act(g, "act1", b1, SK_ACT_SWISH);
-    int dw = sk_g_dwconv2d(g, "dw", a1, 3, 3, 1, 1, 1, 0);
+    int dw = sk_g_dwconv2d(g, "dw", a1, 3, 3, 1, 1, SK_PAD_SAME, SK_NO_BIAS);
     int b2 = sk_g_bn(g, "bn2", dw, 1e-3f, 0.99f);
-    int pw = sk_g_conv2d(g, "pw", a1, 4, 1, 1, 1, 1, 0, 1, SK_ACT_SIGMOID);
+    int pw = sk_g_conv2d(g, "pw", a1, 4, 1, 1, 1, 1, SK_PAD_VALID, SK_BIAS, SK_ACT_SIGMOID);
     int ins[2] = {b2, pw};
     int add = sk_g_add(g, "add", 2, ins);
     int ins2[2] = {add, a1};
     int cat = sk_g_concat(g, "cat", 2, ins2);
-    int pool = sk_g_avgpool(g, "pool", cat, 2, 2, 2, 2, 0);
-    int sep = sk_g_sepconv2d(g, "sep", pool, 5, 3, 3, 1, 1, 1, 1);
-    int mp = sk_g_maxpool(g, "mp", sep, 2, 2, 1, 1, 1);
-    int gap = sk_g_gap(g, "gap", mp, 0);
+    int pool = sk_g_avgpool(g, "pool", cat, 2, 2, 2, 2, SK_PAD_VALID);
+    int sep = sk_g_sepconv2d(g, "sep", pool, 5, 3, 3, 1, 1, SK_PAD_SAME, SK_BIAS);
+    int mp = sk_g_maxpool(g, "mp", sep, 2, 2, 1, 1, SK_PAD_SAME);
+    int gap = sk_g_gap(g, "gap", mp, SK_GAP_FLAT);
     int top = gap;
-    if (with_dropout) top = sk_g_dropout(g, "drop", gap, 0.3f, 0);
-    sk_g_dense(g, "predictions", top, K, 1, SK_ACT_SOFTMAX);
+    if (with_dropout) top = sk_g_dropout(g, "drop", gap, 0.3f, SK_DROPOUT_ELEMENTS);
+    sk_g_dense(g, "predictions", top, K, SK_BIAS, SK_ACT_SOFTMAX);
     sk_graph_finalize(g);
     sk_init_graph(g, NULL, 11);
     /* non-trivial BN statistics and biases so every term matters */
@@ -181,11 +181,11 @@ static void test_hand_chain(void)
 {
     sk_graph *g = sk_graph_new("chain");
     int x = sk_g_input(g, "in", 5, 5, 2);
-    int c = sk_g_conv2d(g, "c", x, 3, 3, 3, 2, 2, 1, 1, SK_ACT_LINEAR);
+    int c = sk_g_conv2d(g, "c", x, 3, 3, 3, 2, 2, SK_PAD_SAME, SK_BIAS, SK_ACT_LINEAR);
     int b = sk_g_bn(g, "b", c, 1e-3f, 0.99f);
     int a = sk_g_relu(g, "r", b, 6.0f);
-    int p = sk_g_gap(g, "gap", a, 0);
-    sk_g_dense(g, "d", p, 4, 1, SK_ACT_SOFTMAX);
+    int p = sk_g_gap(g, "gap", a, SK_GAP_FLAT);
+    sk_g_dense(g, "d", p, 4, SK_BIAS, SK_ACT_SOFTMAX);
     sk_graph_finalize(g);
     sk_init_graph(g, NULL, 3);
     sk_rng r = sk_rng_stream(3, SK_RNG_TEST, 4);

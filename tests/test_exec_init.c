@@ -82,10 +82,10 @@ int main(void)
     sk_graph *g = sk_graph_new("init");
     int x = sk_g_input(g, "in", 8, 8, 3);
     int nz = sk_g_normalization(g, "norm", x);
-    int c = sk_g_conv2d(g, "conv", nz, 8, 3, 3, 1, 1, 1, 1, SK_ACT_LINEAR);
+    int c = sk_g_conv2d(g, "conv", nz, 8, 3, 3, 1, 1, SK_PAD_SAME, SK_BIAS, SK_ACT_LINEAR);
     int b = sk_g_bn(g, "bn", c, 1e-3f, 0.99f);
-    int p = sk_g_gap(g, "gap", b, 0);
-    sk_g_dense(g, "dense", p, 3, 1, SK_ACT_SOFTMAX);
+    int p = sk_g_gap(g, "gap", b, SK_GAP_FLAT);
+    sk_g_dense(g, "dense", p, 3, SK_BIAS, SK_ACT_SOFTMAX);
     sk_graph_finalize(g);
     for (size_t i = 0; i < g->nparams; i++) g->params[i] = 9.0f;
     for (size_t i = 0; i < g->nstate; i++) g->state[i] = 9.0f;

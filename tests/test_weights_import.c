@@ -50,12 +50,12 @@ static sk_graph *small_graph(const char *conv_name)
 {
     sk_graph *g = sk_graph_new("small");
     int x = sk_g_input(g, "input_1", 6, 6, 3);
-    x = sk_g_conv2d(g, conv_name, x, 4, 3, 3, 1, 1, 1, 1, SK_ACT_LINEAR);
+    x = sk_g_conv2d(g, conv_name, x, 4, 3, 3, 1, 1, SK_PAD_SAME, SK_BIAS, SK_ACT_LINEAR);
     x = sk_g_bn(g, "bn_a", x, 1e-3f, 0.99f);
     x = sk_g_relu(g, "relu_a", x, 0.0f);
-    x = sk_g_dwconv2d(g, "dw_a", x, 3, 3, 1, 1, 1, 0);
-    x = sk_g_gap(g, "pool", x, 0);
-    sk_g_dense(g, "fc", x, 5, 1, SK_ACT_SOFTMAX);
+    x = sk_g_dwconv2d(g, "dw_a", x, 3, 3, 1, 1, SK_PAD_SAME, SK_NO_BIAS);
+    x = sk_g_gap(g, "pool", x, SK_GAP_FLAT);
+    sk_g_dense(g, "fc", x, 5, SK_BIAS, SK_ACT_SOFTMAX);
     sk_graph_finalize(g);
     return g;
 }
@@ -596,11 +596,12 @@ static void test_legacy_names(void)
     /* Mapping a legacy-named set onto a graph with the current names. */
     sk_graph *g = sk_graph_new("mini_resnet");
     int x = sk_g_input(g, "input_1", 4, 4, 3);
-    x = sk_g_conv2d(g, "conv1_conv", x, 2, 1, 1, 1, 1, 1, 1, SK_ACT_LINEAR);
+    x = sk_g_conv2d(g, "conv1_conv", x, 2, 1, 1, 1, 1, SK_PAD_SAME, SK_BIAS, SK_ACT_LINEAR);
     x = sk_g_bn(g, "conv1_bn", x, 1.001e-5f, 0.99f);
-    x = sk_g_conv2d(g, "conv2_block1_1_conv", x, 2, 1, 1, 1, 1, 1, 1, SK_ACT_LINEAR);
-    x = sk_g_gap(g, "avg_pool", x, 0);
-    sk_g_dense(g, "predictions", x, 3, 1, SK_ACT_SOFTMAX);
+    x = sk_g_conv2d(g, "conv2_block1_1_conv", x, 2, 1, 1, 1, 1, SK_PAD_SAME, SK_BIAS,
+                    SK_ACT_LINEAR);
+    x = sk_g_gap(g, "avg_pool", x, SK_GAP_FLAT);
+    sk_g_dense(g, "predictions", x, 3, SK_BIAS, SK_ACT_SOFTMAX);
     sk_graph_finalize(g);
     sk_wset ws;
     sk_wset_init(&ws, "legacy");

@@ -1,38 +1,24 @@
-/* registry.c: the seven models by id, with the study's defaults (input size and scaling, the
- * freeze levels it tested from shared/reference/paper/PROTOCOL.md), and sk_arch_build, which adds
- * pooling='avg' and the Dense softmax head the study put on every base. */
+/* registry.c: the descriptor table (arch/models.def expanded into sk_arch_info rows), lookup,
+ * and sk_arch_build, which adds pooling='avg' and the Dense softmax head the study put on every
+ * base; the study's input scaling and freeze statistics derived from a row and a graph. */
 #include "arch.h"
 
+#include <stdio.h>
 #include <string.h>
 
-static const int lv_resnet[] = {1, 6, 11, 16, 21, 26, 31, 36, 41, 46};
-static const int lv_densenet[] = {1, 6, 11, 16, 21, 26, 31, 36, 41, 46};
-static const int lv_vgg[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 21};
-static const int lv_xception[] = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27};
-static const int lv_effnet[] = {1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 34, 37, 40};
-static const int lv_mobilenet[] = {1, 2, 4, 6, 8, 11, 16, 21, 26, 31};
-static const int lv_nasnet[] = {1, 11, 21, 31, 41, 51, 61, 71, 81, 91};
+#define LEVELS(...)                                                                            \
+    .paper_levels = (const int[]){__VA_ARGS__},                                                \
+    .npaper_levels = (int)(sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
+#define KERAS_APPS "https://storage.googleapis.com/tensorflow/keras-applications/"
+#define SK_MODEL(name, ...) {.id = #name, .build = sk_build_##name, __VA_ARGS__},
 
-#define LV(a) a, (int)SK_ARRAY_LEN(a)
-
-/* Pooling names: resnet.py, densenet.py and efficientnet.py pass name='avg_pool' for
- * pooling='avg'; vgg16.py, xception.py, mobilenet_v2.py and nasnet.py do not. */
 static const sk_arch_info archs[] = {
-    {"resnet50", "resnet50", 224, 32, 512, 0, LV(lv_resnet), sk_build_resnet50, "avg_pool"},
-    {"densenet121", "densenet121", 224, 32, 512, 0, LV(lv_densenet), sk_build_densenet121,
-     "avg_pool"},
-    {"vgg16", "vgg16", 224, 32, 512, 0, LV(lv_vgg), sk_build_vgg16, "global_average_pooling2d"},
-    {"xception", "xception", 299, 71, 512, 0, LV(lv_xception), sk_build_xception,
-     "global_average_pooling2d"},
-    {"efficientnetb2", "efficientnetb2", 260, 32, 512, 1, LV(lv_effnet), sk_build_efficientnetb2,
-     "avg_pool"},
-    {"mobilenetv2", "mobilenetv2_1.00", 224, 32, 512, 0, LV(lv_mobilenet), sk_build_mobilenetv2,
-     "global_average_pooling2d"},
-    {"nasnetmobile", "NASNet", 224, 32, 224, 0, LV(lv_nasnet), sk_build_nasnetmobile,
-     "global_average_pooling2d"},
+#include "models.def"
 };
 
-#define SK_ARCH_MAX_SIZE 4096
+#undef SK_MODEL
+#undef KERAS_APPS
+#undef LEVELS
 
 int sk_arch_count(void) { return (int)SK_ARRAY_LEN(archs); }
 
@@ -54,10 +40,12 @@ static sk_graph *build(const char *id, int input_size, int num_classes, int with
 {
     const sk_arch_info *a = sk_arch_find(id);
     if (!a) {
-        sk_error_set(err, SK_ENOTFOUND,
-                     "unknown architecture '%s' (expected one of: resnet50 densenet121 vgg16 "
-                     "xception efficientnetb2 mobilenetv2 nasnetmobile)",
-                     id ? id : "(null)");
+        char known[512];
+        size_t off = 0;
+        for (int i = 0; i < sk_arch_count() && off < sizeof known; i++)
+            off += (size_t)snprintf(known + off, sizeof known - off, "%s%s", i ? " " : "", archs[i].id);
+        sk_error_set(err, SK_ENOTFOUND, "unknown architecture '%s' (expected one of: %s)",
+                     id ? id : "(null)", known);
         return NULL;
     }
     if (input_size < a->min_size || input_size > SK_ARCH_MAX_SIZE) {
@@ -71,8 +59,7 @@ static sk_graph *build(const char *id, int input_size, int num_classes, int with
         return NULL;
     }
     char model_name[SK_NAME_MAX];
-    /* mobilenet_v2.py names its model 'mobilenetv2_%0.2f_%s' % (alpha, rows). */
-    if (strcmp(a->id, "mobilenetv2") == 0)
+    if (a->keras_name_size)
         sk_arch_nm(model_name, "%s_%d", a->keras_name, input_size);
     else
         sk_arch_nm(model_name, "%s", a->keras_name);
@@ -97,4 +84,28 @@ sk_graph *sk_arch_build_layout(const char *id, int input_size, int num_classes, 
                                sk_error *err)
 {
     return build(id, input_size, num_classes, with_pooling, 0, err);
+}
+
+float sk_arch_input_scale(const sk_arch_info *a)
+{
+    return a->raw_input ? 1.0f : 1.0f / 255.0f;
+}
+
+const char *sk_arch_input_scaling(const sk_arch_info *a)
+{
+    return a->raw_input ? "raw_0_255" : "rescale_1_255";
+}
+
+sk_freeze_stats sk_arch_freeze_stats(const sk_graph *g)
+{
+    sk_freeze_stats s;
+    s.trainable_layers = sk_graph_trainable_layers(g);
+    s.total_layers = g->n;
+    s.base_layers = g->n - 1;
+    s.trainable_params = sk_graph_trainable_params(g);
+    s.total_params = sk_graph_total_params(g);
+    s.tlr = s.total_layers > 0 ? (double)s.trainable_layers / s.total_layers : 0.0;
+    s.tlr_base = s.base_layers > 0 ? (double)s.trainable_layers / s.base_layers : 0.0;
+    s.tpr = s.total_params > 0 ? (double)s.trainable_params / (double)s.total_params : 0.0;
+    return s;
 }

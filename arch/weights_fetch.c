@@ -1,4 +1,4 @@
-/* weights_fetch.c: the Keras weight URL/hash table and a verified libcurl download (see
+/* weights_fetch.c: a verified libcurl download of the Keras weight file a descriptor names (see
  * weights_fetch.h). The .part file is fsync'ed and hashed before the rename; any failure
  * removes it. */
 #include "weights_fetch.h"
@@ -15,44 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KA "https://storage.googleapis.com/tensorflow/keras-applications/"
-
-/* URLs and hashes as in keras/applications/{resnet,densenet,vgg16,xception,efficientnet,
- * mobilenet_v2,nasnet}.py (tf.keras 2.5 - 2.15). EfficientNet's hash there is MD5 since
- * tf.keras 2.5 (2.3/2.4 listed SHA-256 digests of an earlier upload). */
-static const sk_weights_source SOURCES[] = {
-    {"resnet50", "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-     KA "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-     "4d473c1dd8becc155b73f8504c6f6626"},
-    {"densenet121", "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
-     KA "densenet/densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
-     "30ee3e1110167f948a6b9946edeeb738"},
-    {"vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-     KA "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-     "6d6bbae143d832006294945121d1f1fc"},
-    {"xception", "xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
-     KA "xception/xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
-     "b0042744bf5b25fce3cb969f33bebb97"},
-    {"efficientnetb2", "efficientnetb2_notop.h5",
-     "https://storage.googleapis.com/keras-applications/efficientnetb2_notop.h5",
-     "111f8e2ac8aa800a7a99e3239f7bfb39"},
-    {"mobilenetv2", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
-     KA "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5", NULL},
-    {"nasnetmobile", "nasnet_mobile_no_top.h5", KA "nasnet/NASNet-mobile-no-top.h5",
-     "1ed92395b5b598bdda52abe5c0dbfd63"},
-};
-
-const sk_weights_source *sk_weights_sources(int *n)
-{
-    *n = (int)SK_ARRAY_LEN(SOURCES);
-    return SOURCES;
-}
-
 const sk_weights_source *sk_weights_source_find(const char *arch)
 {
-    for (size_t i = 0; i < SK_ARRAY_LEN(SOURCES); i++)
-        if (strcmp(SOURCES[i].arch, arch) == 0) return &SOURCES[i];
-    return NULL;
+    const sk_arch_info *a = sk_arch_find(arch);
+    return a && a->notop.url ? &a->notop : NULL;
 }
 
 char *sk_weights_cache_dir(const char *explicit_dir)

@@ -1,10 +1,10 @@
 /* weights_fetch.h: download the official Keras ImageNet "notop" weight file of an architecture
  * into a cache directory and verify the hash Keras publishes for it.
  *
- * The table holds, per registry id, the URL keras.applications downloads and the file_hash it
- * passes to get_file (taken from the keras/applications/<model>.py sources). Like Keras's
- * get_file(hash_algorithm='auto'), a 64-hex-digit hash is SHA-256 and a 32-digit one MD5.
- * MobileNetV2 has no published hash: its file is accepted unverified and its SHA-256 reported.
+ * The file, URL and hash of each model are its descriptor's `notop` (arch/models.def). Like
+ * Keras's get_file(hash_algorithm='auto'), a 64-hex-digit hash is SHA-256 and a 32-digit one
+ * MD5. MobileNetV2 has no published hash: its file is accepted unverified and its SHA-256
+ * reported.
  *
  * Cache: <dir>/keras/<Keras file name>, where dir is the explicit --cache, else $SKYTUNE_CACHE,
  * else $XDG_CACHE_HOME/skytune, else $HOME/.cache/skytune. A download goes to "<file>.part" and
@@ -13,18 +13,10 @@
 #ifndef SK_WEIGHTS_FETCH_H
 #define SK_WEIGHTS_FETCH_H
 
+#include "arch.h"
 #include "sk_common.h"
 
-typedef struct {
-    const char *arch;      /* registry id ("resnet50") */
-    const char *file_name; /* the name Keras caches it under */
-    const char *url;
-    const char *hash;      /* hex as published by Keras (md5 or sha256), NULL when none */
-} sk_weights_source;
-
-/* The table, in registry order; *n receives its length. */
-const sk_weights_source *sk_weights_sources(int *n);
-/* Entry for an arch id, or NULL. */
+/* The notop file of an arch id (its descriptor's), or NULL for an unknown id. */
 const sk_weights_source *sk_weights_source_find(const char *arch);
 
 /* The cache root per the rule above, malloc'ed; explicit may be NULL. NULL only when no rule

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "rng.h"
 #include "sk_common.h"
+#include "stats.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -39,18 +40,6 @@ static double cpu_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
 typedef struct {
@@ -140,8 +129,8 @@ int main(int argc, char **argv)
             if (!(d <= err)) err = d;
         }
         double flops = 2.0 * sh->m * sh->n * sh->k;
-        double md = median(td, repeats), mb = median(tbl, repeats);
-        double cdm = median(cdt, repeats), cbm = median(cbt, repeats);
+        double md = sk_median(td, repeats), mb = sk_median(tbl, repeats);
+        double cdm = sk_median(cdt, repeats), cbm = sk_median(cbt, repeats);
         printf("%-12s %2d %2d %7d %5d %7d %9.1f %9.1f %9.3f %6.2f %8.1f %8.1f %8.1e\n", sh->name,
                sh->ta, sh->tb, sh->m, sh->n, sh->k, flops / md * 1e-9, flops / mb * 1e-9, md * 1e3,
                mb / md, flops / cdm * 1e-9, flops / cbm * 1e-9, mx > 0 ? err / mx : err);

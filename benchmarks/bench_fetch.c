@@ -18,13 +18,8 @@
 
 #include "catalog.h"
 #include "fetch.h"
+#include "stats.h"
 #include "fileio.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void remove_tree(const char *dir)
 {
@@ -120,8 +115,7 @@ int main(int argc, char **argv)
             double r[99];
             one_run(srv, &cat, sizes[s], jobs[j], root);
             for (int k = 0; k < repeats; k++) r[k] = one_run(srv, &cat, sizes[s], jobs[j], root);
-            qsort(r, (size_t)repeats, sizeof r[0], cmp_double);
-            double med = r[repeats / 2];
+            double med = sk_median(r, repeats); /* sorts r */
             double spread = (r[repeats - 1] - r[0]) / med;
             char label[32];
             snprintf(label, sizeof label, "%dx%d", sizes[s], sizes[s]);

@@ -11,6 +11,7 @@
 #include "init.h"
 #include "log.h"
 #include "rng.h"
+#include "stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +19,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void bench(const char *id, int size, int batch, int repeats)
 {
@@ -48,8 +43,7 @@ static void bench(const char *id, int size, int batch, int repeats)
         sk_exec_forward(ex, x, batch, 0, 1, 0);
         t[i] = sk_now() - t0;
     }
-    qsort(t, (size_t)repeats, sizeof t[0], cmp_double);
-    double med = t[repeats / 2];
+    double med = sk_median(t, repeats); /* sorts t */
     printf("%-16s %5d %5d %12.1f %9.0f%%\n", id, size, batch, 1e3 * med / batch,
            100.0 * (t[repeats - 1] - t[0]) / med);
     free(x);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "rng.h"
 #include "sk_common.h"
+#include "stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +35,6 @@ static float *falloc_rand(size_t n, uint64_t idx)
     sk_rng r = sk_rng_stream(1, SK_RNG_TEST, idx);
     for (size_t i = 0; i < n; i++) p[i] = sk_rng_uniformf(&r) - 0.5f;
     return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 typedef void (*bench_fn)(void *ctx);
@@ -64,10 +59,8 @@ static double time_it(bench_fn f, void *ctx, double *spread, double *cpu)
         t[i] = sk_now() - t0;
         c[i] = cpu_now() - c0;
     }
-    qsort(t, n, sizeof(double), cmp_double);
-    qsort(c, n, sizeof(double), cmp_double);
-    double med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-    *cpu = n % 2 ? c[n / 2] : 0.5 * (c[n / 2 - 1] + c[n / 2]);
+    double med = sk_median(t, n); /* sorts t */
+    *cpu = sk_median(c, n);
     *spread = med > 0 ? (t[n - 1] - t[0]) / med : 0.0;
     return med;
 }

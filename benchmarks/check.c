@@ -1,68 +1,64 @@
-/* check.c: baseline comparison of result records (cJSON). */
+/* check.c: baseline comparison of result records (cJSON); the compared fields and their classes
+ * are the record schema's (records/record.h), the cells come from its walk. */
 #include "check.h"
 #include "fileio.h"
 #include "record.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-static const char *const exact_fields[] = {"trainable_layers", "total_layers", "base_layers",
-                                           "trainable_params", "total_params", "tlr",
-                                           "tlr_base", "tpr", "input_size", "num_classes"};
-static const char *const acc_fields[] = {"best_val_acc", "final_val_acc", "final_train_acc"};
-static const char *const loss_fields[] = {"final_val_loss"};
-static const char *const int_fields[] = {"best_epoch", "epochs_run", "final_weights_sha256"};
+/* The compared run.json fields, by check class, from the record schema's field table. */
+typedef struct {
+    const char *names[32];
+    int n;
+} field_list;
 
-static sk_status load_json(const char *path, cJSON **out, sk_error *err)
+/* Every class, in the order differences are listed and baselines written. */
+static const sk_check_class check_classes[] = {SK_CHECK_EXACT, SK_CHECK_ACC, SK_CHECK_LOSS, SK_CHECK_BITS};
+
+static field_list fields_of(sk_check_class cls)
 {
-    uint8_t *text;
-    size_t n;
-    sk_status s = sk_read_file(path, &text, &n, 64u << 20, err);
-    if (s) return s;
-    *out = cJSON_ParseWithLength((const char *)text, n);
-    free(text);
-    if (!*out) return sk_error_set(err, SK_EFORMAT, "%s: not valid JSON", path);
-    return SK_OK;
+    field_list l;
+    l.n = sk_record_check_fields(cls, l.names, (int)SK_ARRAY_LEN(l.names));
+    return l;
 }
 
-/* Collects every run.json below DIR whose directory has DONE into an object cell -> run (owned by the result). */
-static sk_status collect(const char *dir, cJSON *cells, int depth, sk_error *err)
+typedef struct {
+    cJSON *cells;
+} collect_state;
+
+/* Adds the run.json of every DONE cell to an object cell id -> run (owned by it). */
+static sk_status collect_cell(void *ctx, const char *dir, sk_cell_state state, sk_error *err)
 {
-    if (depth > 6) return SK_OK;
-    DIR *d = opendir(dir);
-    if (!d) return sk_error_set(err, SK_EIO, "%s: cannot open results directory", dir);
-    sk_status s = SK_OK;
-    struct dirent *e;
-    while (!s && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char *p = sk_path_join(dir, e->d_name);
-        struct stat st;
-        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            s = collect(p, cells, depth + 1, err);
-        } else if (!strcmp(e->d_name, "run.json") && sk_record_is_done(dir)) {
-            cJSON *run;
-            s = load_json(p, &run, err);
-            if (!s) {
-                const cJSON *cell = cJSON_GetObjectItemCaseSensitive(run, "cell");
-                if (!cJSON_IsString(cell)) {
-                    s = sk_error_set(err, SK_EFORMAT, "%s: field 'cell' missing", p);
-                    cJSON_Delete(run);
-                } else if (cJSON_GetObjectItemCaseSensitive(cells, cell->valuestring)) {
-                    s = sk_error_set(err, SK_EFORMAT, "%s: cell '%s' appears twice", p, cell->valuestring);
-                    cJSON_Delete(run);
-                } else {
-                    cJSON_AddItemToObject(cells, cell->valuestring, run);
-                }
-            }
+    collect_state *cs = ctx;
+    if (state != SK_CELL_DONE) return SK_OK;
+    char *p = sk_path_join(dir, "run.json");
+    cJSON *run;
+    sk_status s = sk_json_read_file(p, &run, err);
+    if (!s) {
+        const cJSON *cell = cJSON_GetObjectItemCaseSensitive(run, "cell");
+        if (!cJSON_IsString(cell)) {
+            s = sk_error_set(err, SK_EFORMAT, "%s: field 'cell' missing", p);
+            cJSON_Delete(run);
+        } else if (cJSON_GetObjectItemCaseSensitive(cs->cells, cell->valuestring)) {
+            s = sk_error_set(err, SK_EFORMAT, "%s: cell '%s' appears twice", p, cell->valuestring);
+            cJSON_Delete(run);
+        } else {
+            cJSON_AddItemToObject(cs->cells, cell->valuestring, run);
         }
-        free(p);
     }
-    closedir(d);
+    free(p);
     return s;
+}
+
+/* Collects every finished cell below DIR into cells. */
+static sk_status collect(const char *dir, cJSON *cells, sk_error *err)
+{
+    if (!sk_dir_exists(dir)) return sk_error_set(err, SK_EIO, "%s: cannot open results directory", dir);
+    collect_state cs = {cells};
+    return sk_record_walk(dir, collect_cell, &cs, err);
 }
 
 static const cJSON *field(const cJSON *o, const char *name)
@@ -104,17 +100,14 @@ static int compare_cell(FILE *out, const char *cell, const cJSON *want, const cJ
                         int exact, double acc_tol, double loss_tol)
 {
     int n = 0;
-    for (size_t i = 0; i < SK_ARRAY_LEN(exact_fields); i++)
-        n += diff(out, cell, exact_fields[i], field(want, exact_fields[i]), field(got, exact_fields[i]), 0);
-    for (size_t i = 0; i < SK_ARRAY_LEN(acc_fields); i++)
-        n += diff(out, cell, acc_fields[i], field(want, acc_fields[i]), field(got, acc_fields[i]),
-                  exact ? 0 : acc_tol);
-    for (size_t i = 0; i < SK_ARRAY_LEN(loss_fields); i++)
-        n += diff(out, cell, loss_fields[i], field(want, loss_fields[i]), field(got, loss_fields[i]),
-                  exact ? 0 : loss_tol);
-    if (exact)
-        for (size_t i = 0; i < SK_ARRAY_LEN(int_fields); i++)
-            n += diff(out, cell, int_fields[i], field(want, int_fields[i]), field(got, int_fields[i]), 0);
+    for (size_t c = 0; c < SK_ARRAY_LEN(check_classes); c++) {
+        sk_check_class cls = check_classes[c];
+        if (cls == SK_CHECK_BITS && !exact) continue; /* bits only mean something on one platform */
+        double tol = exact || cls == SK_CHECK_EXACT ? 0 : cls == SK_CHECK_ACC ? acc_tol : loss_tol;
+        field_list l = fields_of(cls);
+        for (int i = 0; i < l.n; i++)
+            n += diff(out, cell, l.names[i], field(want, l.names[i]), field(got, l.names[i]), tol);
+    }
     return n;
 }
 
@@ -130,8 +123,8 @@ sk_status sk_check_results(const char *results_dir, const char *baseline_path, F
 {
     memset(res, 0, sizeof *res);
     cJSON *base = NULL, *cells = cJSON_CreateObject();
-    sk_status s = load_json(baseline_path, &base, err);
-    if (!s) s = collect(results_dir, cells, 0, err);
+    sk_status s = sk_json_read_file(baseline_path, &base, err);
+    if (!s) s = collect(results_dir, cells, err);
     if (s) goto done;
     const cJSON *bcells = field(base, "cells");
     const cJSON *tol = field(base, "tolerances");
@@ -176,8 +169,8 @@ sk_status sk_check_identical(const char *dir_a, const char *dir_b, FILE *out,
     memset(res, 0, sizeof *res);
     res->exact = 1;
     cJSON *a = cJSON_CreateObject(), *b = cJSON_CreateObject();
-    sk_status s = collect(dir_a, a, 0, err);
-    if (!s) s = collect(dir_b, b, 0, err);
+    sk_status s = collect(dir_a, a, err);
+    if (!s) s = collect(dir_b, b, err);
     if (!s) {
         const cJSON *c;
         cJSON_ArrayForEach(c, a) {
@@ -204,7 +197,7 @@ sk_status sk_check_write_baseline(const char *results_dir, const char *baseline_
                                   double acc_tol, double loss_tol, sk_error *err)
 {
     cJSON *cells = cJSON_CreateObject();
-    sk_status s = collect(results_dir, cells, 0, err);
+    sk_status s = collect(results_dir, cells, err);
     if (s) {
         cJSON_Delete(cells);
         return s;
@@ -228,14 +221,13 @@ sk_status sk_check_write_baseline(const char *results_dir, const char *baseline_
     const cJSON *c;
     cJSON_ArrayForEach(c, cells) {
         cJSON *k = cJSON_AddObjectToObject(out, c->string);
-        const char *const *lists[] = {exact_fields, acc_fields, loss_fields, int_fields};
-        size_t lens[] = {SK_ARRAY_LEN(exact_fields), SK_ARRAY_LEN(acc_fields),
-                         SK_ARRAY_LEN(loss_fields), SK_ARRAY_LEN(int_fields)};
-        for (size_t l = 0; l < 4; l++)
-            for (size_t i = 0; i < lens[l]; i++) {
-                const cJSON *v = field(c, lists[l][i]);
-                if (v) cJSON_AddItemToObject(k, lists[l][i], cJSON_Duplicate(v, 1));
+        for (size_t cl = 0; cl < SK_ARRAY_LEN(check_classes); cl++) {
+            field_list l = fields_of(check_classes[cl]);
+            for (int i = 0; i < l.n; i++) {
+                const cJSON *v = field(c, l.names[i]);
+                if (v) cJSON_AddItemToObject(k, l.names[i], cJSON_Duplicate(v, 1));
             }
+        }
     }
     s = sk_json_write_file(baseline_path, base, err);
     cJSON_Delete(base);

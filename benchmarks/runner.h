@@ -52,7 +52,4 @@ typedef enum { SK_CELL_RAN = 0, SK_CELL_SKIPPED_DONE = 1 } sk_cell_outcome;
 /* Trains the cell; *outcome says whether it ran or was already done. */
 sk_status sk_run_cell(const sk_cell_cfg *c, sk_cell_outcome *outcome, sk_error *err) SK_WUR;
 
-/* Default cache directory: $SKYTUNE_CACHE, else $XDG_CACHE_HOME/skytune, else ~/.cache/skytune. */
-void sk_default_cache_dir(char *out, size_t cap);
-
 #endif

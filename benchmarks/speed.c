@@ -2,7 +2,7 @@
  * training / inference / cached steps through the same trainer the runner uses, the executor's
  * per-node profile folded into op classes, memory, and sk_sgemm rates per backend.
  * Invariants: timing never decides pass/fail here; every number is a median of repeats.
- * Not here: printing, JSON, the PyTorch peer (cli/cmd_bench_speed.c). */
+ * Not here: printing, JSON, the PyTorch peer (speed_out.c), the run of a grid (speed_bench.c). */
 #include "speed.h"
 
 #include <math.h>
@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "optim.h"
 #include "rng.h"
+#include "stats.h"
 #include "train.h"
 
 static const char *const opc_names[SK_OPC_COUNT] = {
@@ -64,27 +65,12 @@ double sk_timing_spread(const sk_timing *t)
     return t->median > 0 ? (t->max - t->min) / t->median : 0.0;
 }
 
-/* The study's best level per architecture (PROTOCOL.md, "Headline results": the peak
- * validation accuracy; ResNet-50 peaks at 26 and 31, the lower is taken). */
-static const struct {
-    const char *arch;
-    int layers;
-} best_levels[] = {
-    {"densenet121", 46}, {"efficientnetb2", 37}, {"xception", 19}, {"vgg16", 11},
-    {"resnet50", 26},    {"mobilenetv2", 6},     {"nasnetmobile", 61},
-};
-
-int sk_speed_best_level(const char *arch)
-{
-    for (size_t i = 0; i < SK_ARRAY_LEN(best_levels); i++)
-        if (!strcmp(best_levels[i].arch, arch)) return best_levels[i].layers;
-    return 0;
-}
-
 int sk_speed_level_layers(const char *arch, const char *level, int total_layers)
 {
+    const sk_arch_info *ai = sk_arch_find(arch);
+    if (!ai) return 0;
     if (!strcmp(level, "head")) return 1;
-    if (!strcmp(level, "best")) return sk_speed_best_level(arch);
+    if (!strcmp(level, "best")) return ai->best_level;
     if (!strcmp(level, "full")) return total_layers;
     char *end;
     long v = strtol(level, &end, 10);
@@ -116,39 +102,12 @@ static void count_flops(const sk_graph *g, double *fwd, double *bwd, double *inf
     }
 }
 
-size_t sk_speed_peak_rss(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return 0;
-    char line[256];
-    size_t kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = strtoull(line + 6, NULL, 10);
-    fclose(f);
-    return kb * 1024;
-}
-
-int sk_speed_reset_peak_rss(void)
-{
-    FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (!f) return -1;
-    int ok = fputs("5", f) >= 0;
-    return (fclose(f) == 0 && ok) ? 0 : -1;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void timing_from(sk_timing *t, double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    t->median = sk_median(v, n); /* sorts v */
     t->reps = n;
     t->min = v[0];
     t->max = v[n - 1];
-    t->median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static sk_graph *build(sk_speed_cell *c, sk_error *err)
@@ -208,7 +167,7 @@ static double time_steps(sk_trainer *t, const sk_images *d, int warmup, int reps
 sk_status sk_speed_run_cell(sk_speed_cell *c, const sk_speed_opts *o, sk_error *err)
 {
     SK_ASSERT(o->repeats >= 1 && o->repeats <= 64 && o->warmup >= 0);
-    sk_speed_reset_peak_rss();
+    sk_peak_rss_reset();
     sk_graph *g = build(c, err);
     if (!g) return err->code;
     sk_init_graph(g, NULL, o->seed);
@@ -283,7 +242,7 @@ sk_status sk_speed_run_cell(sk_speed_cell *c, const sk_speed_opts *o, sk_error *
         }
     }
 
-    c->peak_rss_bytes = sk_speed_peak_rss();
+    c->peak_rss_bytes = sk_peak_rss_bytes();
     c->contended = sk_timing_spread(&c->train) > 0.25 ||
                    (o->infer && sk_timing_spread(&c->infer) > 0.25) ||
                    (c->has_cached && sk_timing_spread(&c->cached) > 0.25);

@@ -17,7 +17,7 @@
  *
  * GEMM rates: sk_sgemm GFLOP/s for each compiled-in backend at 2048^3 and at convolution-shaped
  * sizes, so every figure reads as a fraction of the machine's GEMM rate measured in the same run.
- * Not here: the command line and the peer (PyTorch) comparison (cli/cmd_bench_speed.c). */
+ * Not here: the grid, the tables and the peer (PyTorch) comparison (speed_bench.h, speed_out.h). */
 #ifndef SK_SPEED_H
 #define SK_SPEED_H
 
@@ -77,9 +77,8 @@ typedef struct {
     uint64_t seed;
 } sk_speed_opts;
 
-/* The study's best level (trainable layers, head included) of an architecture, or 0. */
-int sk_speed_best_level(const char *arch);
-/* Trainable layers for a level name ("head", "best", "full" or a number) of arch; 0 if bad. */
+/* Trainable layers for a level name ("head", "best" = the study's best level from the
+ * architecture's descriptor, "full" or a number) of arch; 0 if bad. */
 int sk_speed_level_layers(const char *arch, const char *level, int total_layers);
 
 /* Runs one cell (c->arch, size, batch, level filled by the caller); fills the rest. An
@@ -100,10 +99,5 @@ typedef struct {
 /* Measures sk_sgemm for every compiled-in backend at the standard shapes for `batch` (the
  * current backend is restored). Returns the count written to out (at most max). */
 int sk_speed_gemm_rates(sk_gemm_rate *out, int max, int repeats, int quick);
-
-/* Peak resident set (VmHWM) since the last reset, bytes; 0 if unknown. */
-size_t sk_speed_peak_rss(void);
-/* Resets VmHWM (Linux clear_refs 5); returns 0 on success. */
-int sk_speed_reset_peak_rss(void);
 
 #endif

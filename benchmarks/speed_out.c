@@ -9,8 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buildinfo.h"
-#include "fileio.h"
+#include "arch.h"
 #include "record.h"
 
 double sk_speed_best_gemm(const sk_gemm_rate *rates, int nr)
@@ -21,14 +20,11 @@ double sk_speed_best_gemm(const sk_gemm_rate *rates, int nr)
     return best;
 }
 
-/* The issue's targets: at least the peer's speed, twice it where the peer is known to run far
- * below the machine (MobileNetV2, EfficientNetB2, DenseNet121). */
+/* The speed issue's target ratio skytune / peer, from the architecture's descriptor. */
 static double peer_target(const char *arch)
 {
-    if (!strcmp(arch, "mobilenetv2") || !strcmp(arch, "efficientnetb2") ||
-        !strcmp(arch, "densenet121"))
-        return 2.0;
-    return 1.0;
+    const sk_arch_info *ai = sk_arch_find(arch);
+    return ai ? ai->peer_target : 1.0;
 }
 
 static double ips(const sk_timing *t, int batch)
@@ -95,23 +91,9 @@ cJSON *sk_speed_json(const sk_speed_cell *cells, int n, const sk_gemm_rate *rate
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "kind", "skytune-speed");
-    cJSON_AddNumberToObject(root, "schema", 1);
-    sk_buildinfo bi;
-    sk_buildinfo_get(&bi);
-    cJSON *pl = cJSON_AddObjectToObject(root, "platform");
-    cJSON_AddStringToObject(pl, "version", bi.version);
-    cJSON_AddStringToObject(pl, "git_revision", bi.git_revision);
-    cJSON_AddStringToObject(pl, "compiler", bi.compiler);
-    cJSON_AddStringToObject(pl, "flags", bi.flags);
-    cJSON_AddStringToObject(pl, "gemm", bi.blas);
-    cJSON_AddStringToObject(pl, "gemm_config", bi.blas_config);
-    cJSON_AddStringToObject(pl, "gemm_core", bi.blas_core);
-    cJSON_AddNumberToObject(pl, "threads", bi.omp_max_threads);
-    cJSON_AddStringToObject(pl, "cpu", bi.cpu_model);
-    cJSON_AddStringToObject(pl, "openblas_coretype", bi.openblas_coretype_env);
-    char fp[17];
-    sk_platform_fingerprint(fp);
-    cJSON_AddStringToObject(pl, "fingerprint", fp);
+    cJSON_AddNumberToObject(root, "schema", 2); /* 2: the platform block in run.json's keys */
+    /* The build block of every record: run.json's vocabulary, one writer. */
+    cJSON_AddItemToObject(root, "platform", sk_record_platform_json());
     double best = sk_speed_best_gemm(rates, nr);
     cJSON *gr = cJSON_AddArrayToObject(root, "gemm_rates");
     for (int i = 0; i < nr; i++) {
@@ -205,6 +187,29 @@ cJSON *sk_speed_json(const sk_speed_cell *cells, int n, const sk_gemm_rate *rate
     return root;
 }
 
+void sk_speed_print_plan(FILE *out, const sk_speed_cell *cells, int n)
+{
+    fprintf(out, "%-14s %4s %-5s %6s %12s %10s %10s %10s %9s %9s\n", "arch", "size", "level",
+            "layers", "trainable", "fwd GF/im", "bwd GF/im", "inf GF/im", "arena MB", "slabs MB");
+    for (int i = 0; i < n; i++) {
+        const sk_speed_cell *c = &cells[i];
+        fprintf(out, "%-14s %4d %-5s %6d %12zu %10.3f %10.3f %10.3f %9.0f %9.0f\n", c->arch, c->size,
+                c->level, c->trainable_layers, c->trainable_params, c->fwd_flops * 1e-9,
+                c->bwd_flops * 1e-9, c->infer_flops * 1e-9, c->arena_bytes / 1048576.0,
+                c->slab_bytes / 1048576.0);
+    }
+}
+
+/* "a, b" of the architectures whose peer target exceeds 1 (their descriptors say so). */
+static void high_targets(char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < sk_arch_count() && off < cap; i++)
+        if (sk_arch_get(i)->peer_target > 1.0)
+            off += (size_t)snprintf(buf + off, cap - off, "%s%s", off ? ", " : "", sk_arch_get(i)->id);
+}
+
 void sk_speed_print(FILE *out, const sk_speed_cell *cells, int n, const sk_gemm_rate *rates,
                     int nr, const cJSON *peer, int breakdown)
 {
@@ -257,9 +262,10 @@ void sk_speed_print(FILE *out, const sk_speed_cell *cells, int n, const sk_gemm_
     }
     if (!peer) return;
     const cJSON *tv = cJSON_GetObjectItemCaseSensitive(peer, "torch_version");
-    fprintf(out, "\nversus PyTorch %s (images/s; ratio = skytune / PyTorch; target >= 1, >= 2 for "
-                 "mobilenetv2, efficientnetb2, densenet121)\n",
-            cJSON_IsString(tv) ? tv->valuestring : "?");
+    char high[256];
+    high_targets(high, sizeof high);
+    fprintf(out, "\nversus PyTorch %s (images/s; ratio = skytune / PyTorch; target >= 1, >= 2 for %s)\n",
+            cJSON_IsString(tv) ? tv->valuestring : "?", high);
     fprintf(out, "%-14s %4s %-5s %10s %10s %7s %6s  %10s %10s %7s\n", "arch", "size", "level",
             "skytune", "pytorch", "ratio", "", "sky infer", "pt infer", "ratio");
     for (int i = 0; i < n; i++) {
@@ -285,7 +291,11 @@ sk_status sk_speed_write_cells(const char *path, const sk_speed_cell *cells, int
     cJSON *root = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(root, "cells");
     for (int i = 0; i < n; i++) {
-        cJSON_AddItemToArray(arr, cell_identity(&cells[i]));
+        cJSON *c = cell_identity(&cells[i]);
+        const sk_arch_info *ai = sk_arch_find(cells[i].arch);
+        if (ai && ai->peer_model) cJSON_AddStringToObject(c, "peer_model", ai->peer_model);
+        else cJSON_AddNullToObject(c, "peer_model");
+        cJSON_AddItemToArray(arr, c);
     }
     sk_status s = sk_json_write_file(path, root, err);
     cJSON_Delete(root);
@@ -332,16 +342,13 @@ const char *sk_speed_default_peer_script(void)
 
 sk_status sk_speed_load_peer(const char *path, cJSON **out, sk_error *err)
 {
-    uint8_t *text;
-    size_t n;
-    sk_status s = sk_read_file(path, &text, &n, 64u << 20, err);
+    cJSON *root;
+    sk_status s = sk_json_read_file(path, &root, err);
     if (s) return s;
-    cJSON *root = cJSON_ParseWithLength((const char *)text, n);
-    free(text);
-    const cJSON *peer = root ? cJSON_GetObjectItemCaseSensitive(root, "peer") : NULL;
-    const cJSON *cells = root ? cJSON_GetObjectItemCaseSensitive(root, "cells") : NULL;
-    const cJSON *schema = root ? cJSON_GetObjectItemCaseSensitive(root, "schema") : NULL;
-    if (!root || !cJSON_IsString(peer) || !cJSON_IsArray(cells) || !cJSON_IsNumber(schema) ||
+    const cJSON *peer = cJSON_GetObjectItemCaseSensitive(root, "peer");
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(root, "cells");
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "schema");
+    if (!cJSON_IsString(peer) || !cJSON_IsArray(cells) || !cJSON_IsNumber(schema) ||
         schema->valueint != 1) {
         cJSON_Delete(root);
         return sk_error_set(err, SK_EFORMAT, "%s: not a peer speed file (schema 1 with "

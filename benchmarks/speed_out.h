@@ -1,11 +1,11 @@
 /* speed_out.h: what `skytune bench speed` writes and prints, and its PyTorch peer.
  *
- * The JSON document (schema 1, described in docs/FORMATS.md "Speed benchmark"): build facts,
+ * The JSON document (schema 2, described in docs/FORMATS.md "Speed benchmark"): build facts,
  * the GEMM rates, one object per cell with timings, FLOP rates, the fraction of the best GEMM
  * rate of the run, the op-class breakdown and memory, and, when a peer file is given, the
  * peer's numbers and the ratios skytune / peer per cell.
  * The peer is benchmarks/peers/pytorch_speed.py, run as a child process (no shell) on a cells
- * file this module writes; its JSON is read back and matched by (arch, size, level). */
+ * file this module writes (with each model's torchvision name from its descriptor); its JSON is read back and matched by (arch, size, level). */
 #ifndef SK_SPEED_OUT_H
 #define SK_SPEED_OUT_H
 
@@ -20,6 +20,9 @@ double sk_speed_best_gemm(const sk_gemm_rate *rates, int nr);
 /* The whole result document; peer may be NULL. The caller frees it with cJSON_Delete. */
 struct cJSON *sk_speed_json(const sk_speed_cell *cells, int n, const sk_gemm_rate *rates, int nr,
                             const struct cJSON *peer);
+
+/* The plan table: layers, trainable parameters, FLOPs per image and planned memory per cell. */
+void sk_speed_print_plan(FILE *out, const sk_speed_cell *cells, int n);
 
 /* Human-readable tables: GEMM rates, cells, breakdown (if breakdown), ratios (if peer). */
 void sk_speed_print(FILE *out, const sk_speed_cell *cells, int n, const sk_gemm_rate *rates,

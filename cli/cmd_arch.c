@@ -196,26 +196,23 @@ static int levels_of(const sk_arch_info *ai, long size, int classes, const char 
         sk_graph_free(g);
         return 2;
     }
-    int base = g->n - 1;
     if (fmt < 0) nl = 0; /* validation only */
     for (int i = 0; i < nl; i++) {
         sk_graph_freeze(g, levels[i]);
-        int tl = sk_graph_trainable_layers(g);
-        size_t tp = sk_graph_trainable_params(g), total = sk_graph_total_params(g);
-        double tlr = (double)tl / g->n, tlr_base = (double)tl / base;
-        double tpr = total ? (double)tp / (double)total : 0.0;
+        sk_freeze_stats fs = sk_arch_freeze_stats(g);
         if (fmt == FMT_CSV)
-            printf("%s,%d,%d,%zu,%zu,%.6f,%.6f,%.6f\n", ai->id, tl, g->n, tp, total, tlr,
-                   tlr_base, tpr);
+            printf("%s,%d,%d,%zu,%zu,%.6f,%.6f,%.6f\n", ai->id, fs.trainable_layers, fs.total_layers,
+                   fs.trainable_params, fs.total_params, fs.tlr, fs.tlr_base, fs.tpr);
         else if (fmt == FMT_JSON) {
             printf("%s\n  {\"arch\": \"%s\", \"trainable_layers\": %d, \"total_layers\": %d, "
                    "\"trainable_params\": %zu, \"total_params\": %zu, \"tlr\": %.6f, "
                    "\"tlr_base\": %.6f, \"tpr\": %.6f}",
-                   *first ? "" : ",", ai->id, tl, g->n, tp, total, tlr, tlr_base, tpr);
+                   *first ? "" : ",", ai->id, fs.trainable_layers, fs.total_layers,
+                   fs.trainable_params, fs.total_params, fs.tlr, fs.tlr_base, fs.tpr);
             *first = 0;
         } else
-            printf("%-15s %16d %12d %16zu %12zu %9.6f %9.6f %9.6f\n", ai->id, tl, g->n, tp, total,
-                   tlr, tlr_base, tpr);
+            printf("%-15s %16d %12d %16zu %12zu %9.6f %9.6f %9.6f\n", ai->id, fs.trainable_layers,
+                   fs.total_layers, fs.trainable_params, fs.total_params, fs.tlr, fs.tlr_base, fs.tpr);
     }
     free(levels);
     sk_graph_free(g);

@@ -13,11 +13,12 @@
 
 static void list_sources(FILE *out)
 {
-    int n;
-    const sk_weights_source *s = sk_weights_sources(&n);
-    for (int i = 0; i < n; i++)
-        fprintf(out, "%-15s %-7s %s\n", s[i].arch,
-                s[i].hash ? (strlen(s[i].hash) == 64 ? "sha256" : "md5") : "none", s[i].url);
+    for (int i = 0; i < sk_arch_count(); i++) {
+        const sk_arch_info *ai = sk_arch_get(i);
+        const sk_weights_source *s = &ai->notop;
+        fprintf(out, "%-15s %-7s %s\n", ai->id,
+                s->hash ? (strlen(s->hash) == 64 ? "sha256" : "md5") : "none", s->url);
+    }
 }
 
 int sk_cmd_weights_fetch(int argc, char **argv)
@@ -46,19 +47,18 @@ int sk_cmd_weights_fetch(int argc, char **argv)
     long timeout = 0;
     if (sk_args_long(&a, "timeout", 0, 0, 86400, &timeout)) return 2;
 
-    int nsrc;
-    const sk_weights_source *all = sk_weights_sources(&nsrc);
-    const sk_weights_source *todo[16];
+    const sk_arch_info *todo[16];
     int ntodo = 0;
     for (int i = 0; i < a.npos; i++) {
         if (strcmp(a.pos[i], "all") == 0) {
-            for (int k = 0; k < nsrc && ntodo < (int)SK_ARRAY_LEN(todo); k++) todo[ntodo++] = &all[k];
+            for (int k = 0; k < sk_arch_count() && ntodo < (int)SK_ARRAY_LEN(todo); k++)
+                todo[ntodo++] = sk_arch_get(k);
             continue;
         }
-        const sk_weights_source *s = sk_weights_source_find(a.pos[i]);
+        const sk_arch_info *s = sk_arch_find(a.pos[i]);
         if (!s) {
             fprintf(stderr, "skytune weights fetch: unknown architecture '%s'; expected one of:", a.pos[i]);
-            for (int k = 0; k < nsrc; k++) fprintf(stderr, " %s", all[k].arch);
+            for (int k = 0; k < sk_arch_count(); k++) fprintf(stderr, " %s", sk_arch_get(k)->id);
             fprintf(stderr, " (or all)\n");
             return 2;
         }
@@ -80,12 +80,12 @@ int sk_cmd_weights_fetch(int argc, char **argv)
         sk_error err;
         char *path = NULL;
         int downloaded = 0;
-        if (sk_weights_fetch(todo[i], cache, &o, &path, &downloaded, &err) != SK_OK) {
-            fprintf(stderr, "skytune weights fetch: %s: %s\n", todo[i]->arch, err.msg);
+        if (sk_weights_fetch(&todo[i]->notop, cache, &o, &path, &downloaded, &err) != SK_OK) {
+            fprintf(stderr, "skytune weights fetch: %s: %s\n", todo[i]->id, err.msg);
             failed = 1;
             continue;
         }
-        sk_info("%s: %s %s", todo[i]->arch, downloaded ? "downloaded" : "already cached", path);
+        sk_info("%s: %s %s", todo[i]->id, downloaded ? "downloaded" : "already cached", path);
         printf("%s\n", path);
         free(path);
     }

@@ -83,13 +83,6 @@ sk_init_scheme sk_init_scheme_default(void)
     return s;
 }
 
-sk_init_scheme sk_init_scheme_efficientnet(void)
-{
-    sk_init_scheme s = {sk_init_variance_scaling(2.0, SK_FAN_OUT, SK_DIST_TRUNCATED_NORMAL),
-                        sk_init_variance_scaling(1.0 / 3.0, SK_FAN_OUT, SK_DIST_UNIFORM)};
-    return s;
-}
-
 static sk_initializer pick(const sk_node *nd, const sk_tensor_info *t, const sk_init_scheme *s)
 {
     sk_initializer zeros = {SK_INIT_ZEROS, 0, SK_FAN_IN, SK_DIST_UNIFORM};

@@ -51,11 +51,9 @@ typedef struct {
     sk_initializer dense;     /* Dense kernel */
 } sk_init_scheme;
 
-/* Keras defaults: glorot_uniform everywhere. */
+/* Keras defaults: glorot_uniform everywhere. A model whose Keras code names other
+ * initialisers carries its scheme in its architecture descriptor (arch/models.def). */
 sk_init_scheme sk_init_scheme_default(void);
-/* EfficientNet: VarianceScaling(2, fan_out, truncated_normal) for convs,
- * VarianceScaling(1/3, fan_out, uniform) for Dense. */
-sk_init_scheme sk_init_scheme_efficientnet(void);
 
 /* Initialises every variable of g from scratch; tensor number = running index over nodes in
  * creation order and their variables in Keras order (state included). scheme NULL = default. */

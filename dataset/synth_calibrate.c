@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "stats.h"
 
 #define NCOMP 3
 
@@ -20,12 +21,6 @@ typedef struct {
     double *v; /* (n, NCOMP) */
     size_t n, cap;
 } sample;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* Quantile by the nearest-rank on a sorted copy (index floor(p*(n-1))). */
 static double quantile(const double *sorted, size_t n, double p)
@@ -160,7 +155,7 @@ sk_status sk_synth_calibrate(const char *catalog_path, FILE *out, sk_error *err)
         double *tmp = sk_xmalloc(n * sizeof(double));
         for (int k = 0; k < NCOMP; k++) {
             for (size_t j = 0; j < n; j++) tmp[j] = s[c].v[j * NCOMP + k];
-            qsort(tmp, n, sizeof(double), cmp_double);
+            qsort(tmp, n, sizeof(double), sk_cmp_double);
             lo[k] = quantile(tmp, n, 0.005);
             hi[k] = quantile(tmp, n, 0.995);
         }

@@ -1,55 +1,22 @@
-/* report_records.h: reading the benchmark runner's result records (schema "skytune.run",
- * version 1; see docs/FORMATS.md): one directory per cell holding run.json, metrics.jsonl and
- * a DONE marker, anywhere below a results root.
+/* report_records.h: the report's view of the result records (schema "skytune.run", version 1;
+ * docs/FORMATS.md): every complete cell below a results root, loaded through the results
+ * library (records/record.h), which owns the schema, its checks and their error messages.
  *
- * Invariants after a successful load: every field the report uses is present and well typed;
- * class_names/per-class arrays have num_classes entries and confusion is num_classes^2;
- * 1 <= trainable_layers <= total_layers; arch is a safe file-name word ([A-Za-z0-9_.-]);
- * metrics.jsonl has exactly epochs_run epochs numbered 1..epochs_run; the records are sorted
- * by (arch, trainable_layers, seed) and no two share that key. A cell without DONE is
- * incomplete and ignored (counted); one with a FAILED file (the runner's error message) is
- * listed with that message. This reader never writes anything. */
+ * Invariants after a successful load: those of sk_record_read_cell for every record, and the
+ * records are sorted by (arch, trainable_layers, seed) with no two sharing that key. A cell
+ * without DONE is incomplete and ignored (counted); one with a FAILED file (the runner's error
+ * message) is listed with that message. This reader never writes anything. */
 #ifndef SK_REPORT_RECORDS_H
 #define SK_REPORT_RECORDS_H
 
 #include <stdint.h>
+#include "record.h"
 #include "sk_common.h"
 
-#define SK_REPORT_MAX_CLASSES 16
+#define SK_REPORT_MAX_CLASSES SK_RECORD_MAX_CLASSES
 
-typedef struct {
-    int epoch;
-    double lr, loss, acc, val_loss, val_acc, seconds;
-} sk_report_epoch;
-
-typedef struct {
-    char *dir;                      /* the cell directory as found */
-    char *suite, *cell, *arch;
-    int input_size, num_classes;
-    char *class_names[SK_REPORT_MAX_CLASSES];
-    int trainable_layers, total_layers, base_layers;
-    int64_t trainable_params, total_params;
-    double tlr, tlr_base, tpr;
-    int64_t seed;
-    char *weights_kind, *weights_file, *weights_sha256;
-    char *data_path, *data_sha256;
-    int n_train, n_val;
-    char *optimizer, *input_scaling, *loss;
-    double lr;
-    int batch, epochs_requested;
-    int epochs_run, best_epoch;
-    double best_val_acc, final_val_acc, final_train_acc, final_val_loss;
-    double precision[SK_REPORT_MAX_CLASSES], recall[SK_REPORT_MAX_CLASSES], f1[SK_REPORT_MAX_CLASSES];
-    int64_t confusion[SK_REPORT_MAX_CLASSES * SK_REPORT_MAX_CLASSES]; /* [true][pred] */
-    double wall_seconds, seconds_per_epoch_median;
-    int64_t peak_rss_bytes;
-    int cache_used;
-    char *version, *git_revision, *compiler, *flags, *blas, *blas_core, *cpu_model, *fingerprint;
-    int omp_threads;
-    char *started_utc, *finished_utc;
-    int n_epochs;
-    sk_report_epoch *epochs;        /* n_epochs entries, epoch i+1 at [i] */
-} sk_report_run;
+typedef sk_epoch_record sk_report_epoch;
+typedef sk_run_record sk_report_run;
 
 typedef struct {
     sk_report_run *runs;

@@ -26,11 +26,17 @@ sk_stat sk_stat_of(const double *v, int n)
     return s;
 }
 
-/* Okabe & Ito (2008), in a fixed order; the seven study architectures get the first seven. */
+/* Okabe & Ito (2008), in a fixed order; the registered architectures get the first colours in
+ * the registry's order, so a model keeps its colour in every report. */
 static const char *const palette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00",
                                       "#CC79A7", "#56B4E9", "#000000", "#F0E442"};
-static const char *const known_archs[] = {"resnet50", "densenet121", "vgg16", "xception",
-                                          "efficientnetb2", "mobilenetv2", "nasnetmobile"};
+/* The registry's ids, from the descriptor table itself (an X-macro table: only the first
+ * argument of each row is kept; the report links no architecture code). */
+#define SK_MODEL(name, ...) #name,
+static const char *const known_archs[] = {
+#include "models.def"
+};
+#undef SK_MODEL
 
 const char *sk_report_color(int color)
 {

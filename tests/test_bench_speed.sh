@@ -48,7 +48,10 @@ ok grep -q '^mobilenetv2 *32 head' "$T/out.txt"
 ok $PY - "$T/speed.json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["kind"] == "skytune-speed" and d["schema"] == 1
+assert d["kind"] == "skytune-speed" and d["schema"] == 2
+# the build block is run.json's (one writer, one vocabulary)
+assert list(d["platform"]) == ["skytune_version", "git_revision", "compiler", "flags", "blas", "blas_config",
+                               "blas_core", "openblas_coretype_env", "omp_threads", "cpu_model", "fingerprint"], d["platform"]
 backends = {r["backend"] for r in d["gemm_rates"]}
 assert {"openblas", "det"} <= backends, backends
 best = max(r["gflops"] for r in d["gemm_rates"])

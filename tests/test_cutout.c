@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "sk_test.h"
 #include "skds.h"
+#include "stats.h"
 #include "synth.h"
 
 #define SCALE 0.2
@@ -24,18 +25,6 @@ typedef struct {
     double ra, dec;
     int star;
 } obj;
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n ? (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2])) : NAN;
-}
 
 /* Border median of R+G+B (the local background). */
 static double background(const uint8_t *img, int S)
@@ -48,7 +37,7 @@ static double background(const uint8_t *img, int S)
                                    img + 3 * (k * S + e), img + 3 * (k * S + S - 1 - e)};
             for (int q = 0; q < 4; q++) v[n++] = p[q][0] + p[q][1] + p[q][2];
         }
-    double m = median(v, n);
+    double m = sk_median(v, n);
     free(v);
     return m;
 }
@@ -151,9 +140,9 @@ static double robust_sigma(const sk_frame *f)
     int n = 0;
     double *v = malloc(sizeof(double) * 200000);
     for (size_t k = 0; k < (size_t)f->width * f->height && n < 200000; k += 13) v[n++] = f->pix[k];
-    double med = median(v, n);
+    double med = sk_median(v, n);
     for (int k = 0; k < n; k++) v[k] = fabs(v[k] - med);
-    double mad = median(v, n);
+    double mad = sk_median(v, n);
     free(v);
     return 1.4826 * mad;
 }
@@ -219,7 +208,7 @@ static void test_seeing(const sk_frame *r, const sk_cutout_object *objs, size_t 
         sim[k] = r50_px(bands + (size_t)nat * nat, nat, nat, nat * 0.5 + t.phase[0] - 0.5,
                         nat * 0.5 + t.phase[1] - 0.5, &tot);
     }
-    double mr = median(real, m), ms = median(sim, 20);
+    double mr = sk_median(real, m), ms = sk_median(sim, 20);
     printf("seeing: %d bright real stars r50 %.2f\" (FWHM ~%.2f\"), synth stars at 1.4\" r50 %.2f\"\n",
            m, mr * NATIVE, 2 * mr * NATIVE, ms * NATIVE);
     CHECK(m >= 10);
@@ -306,7 +295,7 @@ int main(void)
     int nb = 0;
     for (size_t i = 0; i < nobj; i++)
         if (use[i]) mfl[nb++] = flux[i];
-    double fl_med = median(mfl, nb);
+    double fl_med = sk_median(mfl, nb);
     for (int s = 0; s < 2; s++) {
         double v[400];
         int m = 0, within = 0;
@@ -315,7 +304,7 @@ int main(void)
                 v[m++] = off[s][i];
                 within += off[s][i] < 1.5;
             }
-        double med = median(v, m);
+        double med = sk_median(v, m);
         printf("%s: %d bright objects, centroid offset median %.3f native px, p90 %.3f, within 1.5 px %d (%.0f%%)\n",
                s ? "jpeg" : "fits", m, med, v[(int)(0.9 * (m - 1))], within, 100.0 * within / m);
         CHECK(m >= 100);
@@ -354,7 +343,7 @@ int main(void)
             pos_off[npos++] = hypot(cx - u, cy - v) * SCALE / NATIVE;
         }
     }
-    double pmed = median(pos_off, npos);
+    double pmed = sk_median(pos_off, npos);
     printf("orientation: %d neighbour pairs, median offset from predicted position %.3f native px\n",
            npos, pmed);
     CHECK(npos >= 10);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "graph.h"
 #include "init.h"
 #include "sk_test.h"
@@ -100,7 +101,7 @@ int main(void)
     memcpy(p1, g->params, g->nparams * sizeof(float));
     sk_init_graph(g, NULL, 3);
     CHECK(memcmp(p1, g->params, g->nparams * sizeof(float)) == 0);
-    sk_init_scheme eff = sk_init_scheme_efficientnet();
+    sk_init_scheme eff = *sk_arch_find("efficientnetb2")->init; /* VarianceScaling, fan_out */
     sk_init_graph(g, &eff, 3);
     CHECK(memcmp(p1, g->params, g->nparams * sizeof(float)) != 0);
     /* re-initialising only the head leaves the rest untouched */

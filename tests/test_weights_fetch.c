@@ -108,15 +108,17 @@ static int file_equals_body(const char *path)
 
 static void test_table(void)
 {
-    int n = 0;
-    const sk_weights_source *s = sk_weights_sources(&n);
-    CHECK_EQ_INT(n, 7);
-    for (int i = 0; i < n; i++) {
-        CHECKF(strncmp(s[i].url, "https://storage.googleapis.com/", 31) == 0, "%s url %s", s[i].arch, s[i].url);
-        if (strcmp(s[i].arch, "mobilenetv2") == 0) {
-            CHECK(s[i].hash == NULL); /* Keras publishes none */
+    CHECK_EQ_INT(sk_arch_count(), 7);
+    for (int i = 0; i < sk_arch_count(); i++) {
+        const char *id = sk_arch_get(i)->id;
+        const sk_weights_source *s = sk_weights_source_find(id);
+        CHECKF(s == &sk_arch_get(i)->notop, "%s: the descriptor's notop file", id);
+        if (!s) continue;
+        CHECKF(strncmp(s->url, "https://storage.googleapis.com/", 31) == 0, "%s url %s", id, s->url);
+        if (strcmp(id, "mobilenetv2") == 0) {
+            CHECK(s->hash == NULL); /* Keras publishes none */
         } else {
-            CHECKF(s[i].hash && (strlen(s[i].hash) == 32 || strlen(s[i].hash) == 64), "%s hash", s[i].arch);
+            CHECKF(s->hash && (strlen(s->hash) == 32 || strlen(s->hash) == 64), "%s hash", id);
         }
     }
     const sk_weights_source *r = sk_weights_source_find("resnet50");
@@ -223,7 +225,7 @@ static void test_fetch_cache(int port, const char *dir)
     char url[128], md5[33];
     sk_md5_hex(body, BODY_LEN, md5);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/ok.bin", port);
-    sk_weights_source src = {"testnet", "testnet_notop.h5", "https://invalid.invalid/never", md5};
+    sk_weights_source src = {"testnet_notop.h5", "https://invalid.invalid/never", md5};
     sk_weights_fetch_opts o = {url, 20, 1, 0};
     sk_error err;
     char *cache = sk_path_join(dir, "cache");

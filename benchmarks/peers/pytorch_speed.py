@@ -357,6 +357,12 @@ def plan_cells(args):
             if arch not in ARCHS:
                 raise SystemExit("%s: cells[%d].arch: expected one of %s, found %r"
                                  % (args.cells, i, ",".join(ARCHS), arch))
+            # skytune names the torchvision model from its architecture descriptor; it must be
+            # the one this script builds (null: none, the architecture is absent).
+            if "peer_model" in c and c["peer_model"] != TORCHVISION_NAME.get(arch):
+                raise SystemExit("%s: cells[%d].peer_model: expected %r for %s (this script's "
+                                 "model), found %r" % (args.cells, i, TORCHVISION_NAME.get(arch),
+                                                       arch, c["peer_model"]))
             if arch not in TORCHVISION_NAME:
                 if arch not in absent:
                     absent.append(arch)

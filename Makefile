@@ -5,7 +5,10 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SKYTUNE = $(BUILD)/cli/skytune
 RESULTS ?= results
 
-.PHONY: all deps build test test-full reproduce bench report clean
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build test test-full reproduce bench report fuzz clean
 
 all: build
 
@@ -33,6 +36,28 @@ bench: build
 
 report: build
 	$(SKYTUNE) report --results $(RESULTS)/quick --out $(RESULTS)/quick/report
+
+# Fuzzing (tests/fuzz/README.md). With clang and its libFuzzer runtime (ci/install-deps.sh fuzz):
+# every harness built with libFuzzer + ASan/UBSan and run for FUZZ_SECONDS on its seed corpus
+# (new inputs in $(FUZZ_BUILD)/corpus/NAME, crashes in $(FUZZ_BUILD)/crashes/NAME-*). Without
+# them: the checked-in corpora replayed through the plain driver (the CTest label `fuzz`).
+fuzz: deps
+	@if command -v clang >/dev/null 2>&1 && [ -f "$$(clang -print-file-name=libclang_rt.fuzzer-$$(uname -m).a)" ]; then \
+	  CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSK_SANITIZE=address,undefined,fuzzer-no-link -DSK_FUZZ=ON && \
+	  cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_harnesses && \
+	  failed=""; for h in $$(ls tests/fuzz/corpus); do \
+	    echo "== fuzz_$$h for $(FUZZ_SECONDS) s"; \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$h $(FUZZ_BUILD)/crashes && \
+	    ASAN_OPTIONS=allocator_may_return_null=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
+	    $(FUZZ_BUILD)/tests/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	      -artifact_prefix=$(FUZZ_BUILD)/crashes/$$h- $(FUZZ_BUILD)/corpus/$$h tests/fuzz/corpus/$$h || failed="$$failed $$h"; \
+	  done; \
+	  if [ -n "$$failed" ]; then echo "make fuzz: findings in:$$failed (inputs in $(FUZZ_BUILD)/crashes/)"; exit 1; fi; \
+	else \
+	  echo "make fuzz: clang with libFuzzer not found (ci/install-deps.sh fuzz); replaying the corpora instead"; \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release && cmake --build $(BUILD) -j $(JOBS) && \
+	  ctest --test-dir $(BUILD) -L fuzz --output-on-failure; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

@@ -5,7 +5,6 @@
 #include "checksum.h"
 #include "fileio.h"
 #include "log.h"
-#include "md5.h"
 
 #include <ctype.h>
 #include <curl/curl.h>

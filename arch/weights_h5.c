@@ -208,10 +208,7 @@ sk_status sk_weights_read_h5(const char *path, sk_wset *ws, sk_error *err)
     hid_t f = -1, base = -1, grp = -1;
     strlist layers = {0}, wnames = {0};
 
-    if (!sk_file_exists(path)) {
-        st = sk_error_set(err, SK_ENOTFOUND, "%s: no such file", path);
-        goto done;
-    }
+    if ((st = sk_check_regular(path, err))) goto done; /* H5Fis_hdf5 would block on a FIFO */
     if (H5Fis_hdf5(path) <= 0) {
         st = sk_error_set(err, SK_EFORMAT, "%s: expected an HDF5 file (Keras .h5), found another format", path);
         goto done;

@@ -48,9 +48,9 @@ static sk_status cursor_read(shard_cursor *c, uint8_t *dst, size_t n, const char
         if (!c->fp) {
             if (c->idx >= c->nfiles)
                 return sk_error_set(err, SK_EFORMAT, "weight '%s': shards end before its data does", wname);
-            c->fp = fopen(c->files[c->idx], "rb");
-            if (!c->fp)
-                return sk_error_set(err, SK_EIO, "%s: cannot open shard: %s", c->files[c->idx], strerror(errno));
+            sk_error e; /* no blocking on a FIFO */
+            c->fp = sk_fopen_regular(c->files[c->idx], &e);
+            if (!c->fp) return sk_error_set(err, e.code, "weight shard %s", e.msg);
         }
         size_t got = fread(dst, 1, n, c->fp);
         if (got < n && ferror(c->fp))
@@ -147,7 +147,8 @@ static sk_status read_group(const cJSON *grp, int gi, const char *dir, const cha
         cur.files[cur.nfiles++] = sk_path_join(dir, p->valuestring);
         struct stat sb;
         if (stat(cur.files[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            st = sk_error_set(err, SK_EIO, "%s: shard named in %s is missing", cur.files[i], json_path);
+            st = sk_error_set(err, SK_EIO, "%s: shard named in %s is %s", cur.files[i], json_path,
+                              stat(cur.files[i], &sb) != 0 ? "missing" : sk_file_kind((unsigned)sb.st_mode));
             goto done;
         }
         have += (uint64_t)sb.st_size;

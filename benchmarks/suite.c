@@ -363,7 +363,7 @@ sk_status sk_suite_resolve(char *path, size_t cap, const char *name, sk_error *e
     size_t n = strlen(name);
     if (strchr(name, '/') || (n > 6 && !strcmp(name + n - 6, ".suite"))) {
         snprintf(path, cap, "%s", name);
-        if (!sk_file_exists(path)) return sk_error_set(err, SK_ENOTFOUND, "suite file %s not found", path);
+        if (!sk_file_exists(path)) return sk_check_regular(path, err); /* missing, or what it is instead */
         return SK_OK;
     }
     for (const char *p = name; *p; p++)

@@ -2,8 +2,10 @@
 # Installs exactly the Debian packages skytune needs to build, test and report, and only those
 # that are missing. Idempotent. As root it installs; as another user it prints the command to
 # run and exits non-zero. Package names are Debian 12 (bookworm).
-# Usage: ci/install-deps.sh [slurm] [peer]   (peer: PyTorch for the speed benchmark's peer; slurm: also Slurm and MUNGE, for the `slurm` test label,
-#        which starts a private single-node Slurm from these binaries; nothing in /etc is used)
+# Usage: ci/install-deps.sh [slurm] [peer] [fuzz]   (peer: PyTorch for the speed benchmark's peer; slurm: also Slurm and MUNGE, for the `slurm` test label,
+#        which starts a private single-node Slurm from these binaries; nothing in /etc is used;
+#        fuzz: clang and its libFuzzer runtime, for `make fuzz` (without them the harnesses
+#        build as plain corpus replay drivers))
 set -euo pipefail
 
 PKGS=(
@@ -12,6 +14,8 @@ PKGS=(
   # libraries (ARCHITECTURE.md)
   libopenblas-openmp-dev libdnnl-dev libgomp1 libcurl4-openssl-dev libarchive-dev libjpeg62-turbo-dev
   libpng-dev libcfitsio-dev libhdf5-dev libcjson-dev zlib1g-dev
+  # SHA-256 and MD5 (libcrypto's EVP; libcurl already links libcrypto)
+  libssl-dev
   # run time: figures, and TLS roots for the commands that reach SkyServer / Keras weight URLs
   gnuplot-nox ca-certificates
   # tests: CITATION.cff is checked with a YAML parser
@@ -22,7 +26,9 @@ for group in "$@"; do
     slurm) PKGS+=(slurm-wlm slurmctld slurmd slurm-client munge) ;;
     # the PyTorch peer of `skytune bench speed --peer` (benchmarks/peers/pytorch_speed.py)
     peer) PKGS+=(python3-torch python3-torchvision) ;;
-    *) echo "install-deps: unknown package group '$group' (known: slurm, peer)" >&2; exit 2 ;;
+    # libFuzzer (clang -fsanitize=fuzzer) for `make fuzz` (tests/fuzz/)
+    fuzz) PKGS+=(clang libclang-rt-14-dev) ;;
+    *) echo "install-deps: unknown package group '$group' (known: slurm, peer, fuzz)" >&2; exit 2 ;;
   esac
 done
 

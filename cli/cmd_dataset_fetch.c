@@ -1,6 +1,8 @@
 /* cmd_dataset_fetch.c: `skytune dataset fetch`: download cutouts for a catalog (libcurl, parallel, resumable).
  * Parses options, reads the catalog, runs sk_fetch_run, prints the summary and the failures.
- * Exit 0 only if every catalog object is on disk and valid afterwards. */
+ * Exit 0 when every catalog object is on disk and valid afterwards, 3 when some are (the others
+ * failed or were bad catalog rows, each listed), 1 when none is or on an error, 130 when
+ * interrupted, 2 on usage. */
 #include "args.h"
 #include "catalog.h"
 #include "commands.h"
@@ -44,8 +46,10 @@ int sk_cmd_dataset_fetch(int argc, char **argv)
                            "Downloads one SkyServer ImgCutout JPEG per catalog object into "
                            "DIR/<CLASS>/<objid>.jpg. A response counts only if it is HTTP 200, an image "
                            "type, a complete JPEG of the requested size. Files land via .part + rename; a "
-                           "re-run keeps valid files and fetches the rest. Exit 0 only if every object was "
-                           "fetched; failures are listed and written to DIR/failed.tsv.",
+                           "re-run keeps valid files and fetches the rest. Failures are listed and written "
+                           "to DIR/failed.tsv. Exit status: 0 every object on disk; 3 some on disk, some "
+                           "failed or bad catalog rows (rerun to retry); 1 nothing usable (or an error); "
+                           "130 interrupted; 2 usage error.",
                            opts, (int)SK_ARRAY_LEN(opts), argc, argv);
     if (rc) return rc == SK_ARGS_HELP ? 0 : 2;
     if (sk_args_npos(&a, 0, 0) || sk_args_require(&a, "catalog") || sk_args_require(&a, "out")) return 2;
@@ -138,8 +142,11 @@ int sk_cmd_dataset_fetch(int argc, char **argv)
     if (st) {
         fprintf(stderr, "skytune dataset fetch: %s\n", err.msg);
         exit_code = st == SK_EINTERRUPTED ? 130 : 1;
-    } else if (sum.failed || cat.n_bad || sum.present + sum.fetched != sum.total) {
+    } else if (sum.present + sum.fetched == 0) {
+        fprintf(stderr, "skytune dataset fetch: no object could be fetched; nothing usable in %s\n", o.out_dir);
         exit_code = 1;
+    } else if (sum.failed || cat.n_bad || sum.present + sum.fetched != sum.total) {
+        exit_code = 3;
     }
     sk_fetch_summary_free(&sum);
     sk_catalog_free(&cat);

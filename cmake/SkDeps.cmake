@@ -61,5 +61,6 @@ sk_require_pkg(SK_CFITSIO cfitsio libcfitsio-dev)
 sk_require_pkg(SK_HDF5 hdf5 libhdf5-dev)
 sk_require_pkg(SK_CJSON libcjson libcjson-dev)
 sk_require_pkg(SK_ZLIB zlib zlib1g-dev)
+sk_require_pkg(SK_CRYPTO libcrypto libssl-dev)
 
 find_library(SK_LIBM m)

@@ -113,7 +113,7 @@ sk_status sk_fcache_load(const char *dir, const char *key, size_t nimages, size_
 {
     *found = 0;
     char *path = sk_fcache_path(dir, key);
-    if (!sk_file_exists(path)) {
+    if (!sk_path_exists(path)) { /* a FIFO or a folder here is an error below, not "no cache" */
         free(path);
         return SK_OK;
     }

@@ -1,14 +1,20 @@
-/* fileio.c: atomic writes (temp + fsync + rename + directory fsync), reading, paths, LE fields. */
+/* fileio.c: atomic writes (temp + fsync + rename + directory fsync), non-blocking reads of
+ * regular files only, symlink-safe folders, stale temp cleanup, paths, LE fields. */
 #include "fileio.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "log.h"
 
 static char *dir_of(const char *path)
 {
@@ -21,11 +27,7 @@ static char *dir_of(const char *path)
 static void fsync_dir(const char *path)
 {
     char *d = dir_of(path);
-    int fd = open(d, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        (void)fsync(fd); /* best effort: some file systems refuse directory fsync */
-        close(fd);
-    }
+    sk_fsync_dir(d);
     free(d);
 }
 
@@ -35,10 +37,13 @@ sk_status sk_atomic_open(sk_atomic_file *af, const char *path, sk_error *err)
     size_t n = strlen(path) + 32;
     af->tmp = sk_xmalloc(n);
     snprintf(af->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    af->fp = fopen(af->tmp, "wb");
+    /* O_NOFOLLOW: a symbolic link planted under the temp name is refused, not written through */
+    int fd = open(af->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    af->fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!af->fp) {
         sk_status s = sk_error_set(err, SK_EIO, "%s: cannot create temporary file %s: %s", path,
                                    af->tmp, strerror(errno));
+        if (fd >= 0) close(fd);
         free(af->tmp);
         af->tmp = NULL;
         return s;
@@ -107,30 +112,109 @@ sk_status sk_write_file_atomic(const char *path, const void *data, size_t n, sk_
     return sk_atomic_commit(&af, err);
 }
 
+const char *sk_file_kind(unsigned mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFREG: return "a regular file";
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO (named pipe)";
+    case S_IFSOCK: return "a socket";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFLNK: return "a symbolic link";
+    default: return "an unknown kind of file";
+    }
+}
+
+static sk_status not_regular(const char *path, unsigned mode, sk_error *err)
+{
+    return sk_error_set(err, SK_EIO, "%s: is %s, expected a regular file", path, sk_file_kind(mode));
+}
+
+sk_status sk_open_regular(const char *path, int *fdp, uint64_t *size, sk_error *err)
+{
+    *fdp = -1;
+    /* O_NONBLOCK: opening a FIFO with no writer (or a device) must not wait */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return sk_error_set(err, errno == ENOENT ? SK_ENOTFOUND : SK_EIO, "%s: cannot open: %s", path,
+                            strerror(errno));
+    struct stat st;
+    sk_status s = SK_OK;
+    int fl;
+    if (fstat(fd, &st) != 0)
+        s = sk_error_set(err, SK_EIO, "%s: cannot stat: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        s = not_regular(path, (unsigned)st.st_mode, err);
+    else if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+        s = sk_error_set(err, SK_EIO, "%s: fcntl: %s", path, strerror(errno));
+    if (s) {
+        close(fd);
+        return s;
+    }
+    if (size) *size = (uint64_t)st.st_size;
+    *fdp = fd;
+    return SK_OK;
+}
+
+FILE *sk_fopen_regular(const char *path, sk_error *err)
+{
+    int fd;
+    if (sk_open_regular(path, &fd, NULL, err)) return NULL;
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        sk_error_set(err, SK_EIO, "%s: fdopen: %s", path, strerror(errno));
+        close(fd);
+    }
+    return fp;
+}
+
+sk_status sk_check_regular(const char *path, sk_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return sk_error_set(err, errno == ENOENT ? SK_ENOTFOUND : SK_EIO, "%s: %s", path,
+                            errno == ENOENT ? "no such file" : strerror(errno));
+    if (!S_ISREG(st.st_mode)) return not_regular(path, (unsigned)st.st_mode, err);
+    return SK_OK;
+}
+
+sk_status sk_check_dir(const char *path, sk_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return sk_error_set(err, errno == ENOENT ? SK_ENOTFOUND : SK_EIO, "%s: %s", path,
+                            errno == ENOENT ? "no such folder" : strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return sk_error_set(err, SK_EIO, "%s: is %s, expected a directory", path,
+                            sk_file_kind((unsigned)st.st_mode));
+    return SK_OK;
+}
+
 sk_status sk_read_file(const char *path, uint8_t **data, size_t *n, size_t max_bytes,
                        sk_error *err)
 {
     *data = NULL;
     *n = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return sk_error_set(err, errno == ENOENT ? SK_ENOTFOUND : SK_EIO,
-                                 "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        return sk_error_set(err, SK_EIO, "%s: not a regular file", path);
+    uint64_t fsize = 0;
+    int fd;
+    sk_status s = sk_open_regular(path, &fd, &fsize, err);
+    if (s) return s;
+    if (fsize > max_bytes) {
+        close(fd);
+        return sk_error_set(err, SK_ELIMIT, "%s: %llu bytes exceeds the limit of %zu bytes", path,
+                            (unsigned long long)fsize, max_bytes);
     }
-    if ((uint64_t)st.st_size > max_bytes) {
-        fclose(fp);
-        return sk_error_set(err, SK_ELIMIT, "%s: %lld bytes exceeds the limit of %zu bytes", path,
-                            (long long)st.st_size, max_bytes);
-    }
-    size_t size = (size_t)st.st_size;
+    size_t size = (size_t)fsize, got = 0;
     uint8_t *buf = sk_xmalloc(size + 1);
-    size_t got = fread(buf, 1, size, fp);
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad || got != size) {
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got != size) {
         free(buf);
         return sk_error_set(err, SK_EIO, "%s: read %zu of %zu bytes", path, got, size);
     }
@@ -168,6 +252,74 @@ sk_status sk_mkdir_p(const char *path, sk_error *err)
     return SK_OK;
 }
 
+sk_status sk_mkdir_in(const char *root, const char *name, sk_error *err)
+{
+    SK_ASSERT(name[0] && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, ".."));
+    int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return sk_error_set(err, SK_EIO, "%s: cannot open the folder: %s", root, strerror(errno));
+    sk_status s = SK_OK;
+    if (mkdirat(dfd, name, 0777) != 0 && errno != EEXIST)
+        s = sk_error_set(err, SK_EIO, "%s/%s: cannot create directory: %s", root, name, strerror(errno));
+    struct stat st;
+    if (!s && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        s = sk_error_set(err, SK_EIO, "%s/%s: cannot stat: %s", root, name, strerror(errno));
+    if (!s && S_ISLNK(st.st_mode)) {
+        char target[512];
+        ssize_t tl = readlinkat(dfd, name, target, sizeof target - 1);
+        target[tl > 0 ? tl : 0] = '\0';
+        s = sk_error_set(err, SK_EIO, "%s/%s: is a symbolic link (to %s); refusing to write through "
+                         "it out of %s", root, name, target, root);
+    } else if (!s && !S_ISDIR(st.st_mode)) {
+        s = sk_error_set(err, SK_EIO, "%s/%s: is %s, expected a directory", root, name,
+                         sk_file_kind((unsigned)st.st_mode));
+    }
+    close(dfd);
+    return s;
+}
+
+/* Removes name inside the directory dfd, depth-first, never following a symbolic link. */
+static int remove_at(int dfd, const char *name, int depth)
+{
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return unlinkat(dfd, name, 0);
+    if (depth > 64) { errno = ELOOP; return -1; }
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) rc = remove_at(fd, e->d_name, depth + 1);
+    closedir(d);
+    return rc ? rc : unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+sk_status sk_remove_tree(const char *path, sk_error *err)
+{
+    if (remove_at(AT_FDCWD, path, 0) != 0)
+        return sk_error_set(err, SK_EIO, "%s: cannot remove: %s", path, strerror(errno));
+    return SK_OK;
+}
+
+void sk_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+int sk_path_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
 int sk_file_exists(const char *path)
 {
     struct stat st;
@@ -178,6 +330,62 @@ int sk_dir_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* pid of a "*.tmp.<pid>" name, or 0 when the name is not one. */
+static long tmp_pid(const char *name)
+{
+    const char *t = NULL;
+    for (const char *q = strstr(name, ".tmp."); q; q = strstr(q + 1, ".tmp.")) t = q;
+    if (!t || !isdigit((unsigned char)t[5])) return 0;
+    char *end;
+    errno = 0;
+    long pid = strtol(t + 5, &end, 10);
+    return (*end || errno || pid <= 0) ? 0 : pid;
+}
+
+static int process_gone(long pid)
+{
+    return pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+int sk_tmp_clean_stale(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    size_t pl = prefix ? strlen(prefix) : 0;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (pl && strncmp(e->d_name, prefix, pl) != 0) continue;
+        long pid = tmp_pid(e->d_name);
+        if (!pid || !process_gone(pid)) continue;
+        char *p = strcmp(dir, ".") ? sk_path_join(dir, e->d_name) : sk_xstrdup(e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(p) == 0) {
+            sk_warn("removed stale temporary file %s (%lld bytes) left by process %ld, which no "
+                    "longer runs", p, (long long)st.st_size, pid);
+            removed++;
+        }
+        free(p);
+    }
+    closedir(d);
+    return removed;
+}
+
+int sk_tmp_clean_stale_for(const char *path)
+{
+    char *d = dir_of(path);
+    char *copy = sk_xstrdup(path);
+    const char *base = basename(copy);
+    size_t n = strlen(base) + 8;
+    char *prefix = sk_xmalloc(n);
+    snprintf(prefix, n, "%s.tmp.", base);
+    int removed = sk_tmp_clean_stale(d, prefix);
+    free(prefix);
+    free(copy);
+    free(d);
+    return removed;
 }
 
 char *sk_path_join(const char *a, const char *b)

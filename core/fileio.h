@@ -4,7 +4,9 @@
  * same directory, is fsync'ed, then renamed over <path> and the directory fsync'ed, so a reader
  * sees the old file or the complete new one, never a half. Binary formats are built field by
  * field in an sk_buf (little-endian) and read back through an sk_reader that bounds-checks
- * every field and names it in the error. */
+ * every field and names it in the error. The temp file is created with O_NOFOLLOW, so a symbolic
+ * link planted under its name is not followed; rename replaces a link at path, never its
+ * target. */
 #ifndef SK_FILEIO_H
 #define SK_FILEIO_H
 
@@ -29,14 +31,57 @@ void sk_atomic_abort(sk_atomic_file *af);
 sk_status sk_write_file_atomic(const char *path, const void *data, size_t n, sk_error *err) SK_WUR;
 
 /* Reads a whole file into a malloc'ed buffer (NUL-terminated one past n). Files over max_bytes
- * are refused with SK_ELIMIT. */
+ * are refused with SK_ELIMIT; anything but a regular file as sk_open_regular. */
 sk_status sk_read_file(const char *path, uint8_t **data, size_t *n, size_t max_bytes,
                        sk_error *err) SK_WUR;
 
+/* ---- readers that never block and say what a path is ----
+ * A FIFO, a socket or a device opened for reading can block forever (a FIFO waits for a
+ * writer), so every reader opens with O_NONBLOCK and looks at what it got before reading, or
+ * (for libraries that open by name: HDF5, libarchive) stats first. The error says what the path
+ * is: "x.skds: is a FIFO (named pipe), expected a regular file". */
+
+/* "a regular file", "a directory", "a FIFO (named pipe)", "a socket", "a character device",
+ * "a block device", "a symbolic link", or "an unknown kind of file" for a st_mode. */
+const char *sk_file_kind(unsigned mode);
+/* Opens path read-only without blocking, refuses anything but a regular file (SK_ENOTFOUND when
+ * it does not exist, SK_EIO naming its kind otherwise), then switches the descriptor back to
+ * blocking reads. On success *fd is the descriptor (close-on-exec, the caller closes it) and
+ * *size (if not NULL) the file size; on failure *fd is -1. */
+sk_status sk_open_regular(const char *path, int *fd, uint64_t *size, sk_error *err) SK_WUR;
+/* The same, as a stdio stream opened "rb"; NULL with err set. */
+FILE *sk_fopen_regular(const char *path, sk_error *err) SK_WUR;
+/* Without opening: SK_OK when path is a regular file (following symbolic links), else as above.
+ * For libraries that open by name. */
+sk_status sk_check_regular(const char *path, sk_error *err) SK_WUR;
+/* SK_OK when path is a directory, SK_ENOTFOUND when missing, SK_EIO naming what it is instead. */
+sk_status sk_check_dir(const char *path, sk_error *err) SK_WUR;
+
 /* mkdir -p; existing directories are fine. */
 sk_status sk_mkdir_p(const char *path, sk_error *err) SK_WUR;
+/* Creates (when missing) the folder root/name, name being one path component, and checks that
+ * it is a real directory inside root and not a symbolic link or anything else, so a writer
+ * that puts files into it never follows a link out of root (`out/STAR -> /elsewhere` is
+ * refused, naming the link and its target). root itself must exist. */
+sk_status sk_mkdir_in(const char *root, const char *name, sk_error *err) SK_WUR;
+/* Removes path and, for a directory, everything below it, never following a symbolic link
+ * (a link is removed, not its target). A missing path is fine. */
+sk_status sk_remove_tree(const char *path, sk_error *err) SK_WUR;
+/* fsync of a directory (best effort: some file systems refuse it). */
+void sk_fsync_dir(const char *dir);
+/* Path exists as anything at all (lstat: a dangling symbolic link exists). */
+int sk_path_exists(const char *path);
 int sk_file_exists(const char *path);
 int sk_dir_exists(const char *path);
+
+/* Removes what killed writers left: files "<prefix>*.tmp.<pid>" in dir (any "*.tmp.<pid>" when
+ * prefix is NULL or "") whose process no longer exists (kill(pid, 0) says ESRCH), never one
+ * of this process; each removal is reported on stderr ("removed stale temporary file ...").
+ * A temp file of a live process (a concurrent writer) is left alone. Returns the number
+ * removed. Best effort: an unreadable dir removes nothing. */
+int sk_tmp_clean_stale(const char *dir, const char *prefix);
+/* The same for the temp files of one output path (its directory, prefix "<name>.tmp."). */
+int sk_tmp_clean_stale_for(const char *path);
 /* Joins a and b with one '/' into a new malloc'ed string. */
 char *sk_path_join(const char *a, const char *b);
 

@@ -1,7 +1,7 @@
 /* catalog.c: CSV catalog reader (see catalog.h for the accepted formats and invariants).
  *
- * A small RFC 4180 scanner turns the text into records (quoted fields may hold commas, quotes
- * and newlines; the record's first line is what errors name). Columns are bound by header name,
+ * The project's RFC 4180 scanner (core/csv.h) turns the text into records (quoted fields may
+ * hold commas, quotes and newlines; the record's first line is what errors name). Columns are bound by header name,
  * so column order is free. Bad rows are dropped and listed, never fatal: a caller decides
  * whether a partial catalog is acceptable. Not a general CSV library. */
 #include "catalog.h"
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "csv.h"
 #include "fileio.h"
 
 static const char *const CLASS_NAMES[SK_CLASS_COUNT] = {"GALAXY", "QSO", "STAR"};
@@ -58,152 +59,11 @@ static const char *const DR14_18[] = {"objid", "ra", "dec", "u", "g", "r", "i", 
                                       "rerun", "camcol", "field", "specobjid", "class",
                                       "redshift", "plate", "mjd", "fiberid"};
 
-/* ---- the CSV scanner ---- */
-typedef struct {
-    const char *buf;
-    size_t n, pos;
-    long line;        /* line of the next unread character */
-    char *text;       /* unquoted field text, NUL-separated */
-    size_t text_len, text_cap;
-    size_t *off;      /* field start offsets into text */
-    size_t nf, cap_f;
-} csv_scan;
-
-static void text_put(csv_scan *s, char c)
-{
-    if (s->text_len + 1 >= s->text_cap) {
-        s->text_cap = s->text_cap ? 2 * s->text_cap : 256;
-        s->text = sk_xrealloc(s->text, s->text_cap);
-    }
-    s->text[s->text_len++] = c;
-}
-
-static void field_begin(csv_scan *s)
-{
-    if (s->nf == s->cap_f) {
-        s->cap_f = s->cap_f ? 2 * s->cap_f : 32;
-        s->off = sk_xrealloc(s->off, s->cap_f * sizeof(*s->off));
-    }
-    s->off[s->nf++] = s->text_len;
-}
-
-/* Reads one record. Returns 1 with fields in s, 0 at end of input, -1 on a quoting error
- * (*why set). *rec_line is the line the record starts on. */
-static int csv_next(csv_scan *s, long *rec_line, const char **why)
-{
-    s->text_len = 0;
-    s->nf = 0;
-    if (s->pos >= s->n) return 0;
-    *rec_line = s->line;
-    field_begin(s);
-    int quoted = 0, was_quoted = 0;
-    while (s->pos < s->n) {
-        char c = s->buf[s->pos++];
-        if (quoted) {
-            if (c == '"') {
-                if (s->pos < s->n && s->buf[s->pos] == '"') { text_put(s, '"'); s->pos++; }
-                else quoted = 0;
-            } else {
-                if (c == '\n') s->line++;
-                text_put(s, c);
-            }
-            continue;
-        }
-        if (c == '"') {
-            /* a quote opens a quoted section only at the start of a field */
-            size_t start = s->off[s->nf - 1];
-            if (s->text_len != start || was_quoted) {
-                *why = "stray '\"' inside an unquoted field";
-                goto skip_line;
-            }
-            quoted = 1;
-            was_quoted = 1;
-        } else if (c == ',') {
-            text_put(s, '\0');
-            field_begin(s);
-            was_quoted = 0;
-        } else if (c == '\r' && s->pos < s->n && s->buf[s->pos] == '\n') {
-            continue;
-        } else if (c == '\n') {
-            s->line++;
-            text_put(s, '\0');
-            return 1;
-        } else {
-            if (was_quoted) { *why = "text after a closing quote"; goto skip_line; }
-            text_put(s, c);
-        }
-    }
-    if (quoted) { *why = "unterminated quoted field at end of file"; return -1; }
-    text_put(s, '\0');
-    return 1;
-skip_line:
-    while (s->pos < s->n && s->buf[s->pos] != '\n') s->pos++;
-    if (s->pos < s->n) { s->pos++; s->line++; }
-    return -1;
-}
-
-static const char *fld(const csv_scan *s, size_t k) { return s->text + s->off[k]; }
-
-/* Trims ASCII blanks in place-free fashion: returns a pointer and length. */
-static void trim(const char *f, const char **b, size_t *len)
-{
-    size_t n = strlen(f);
-    while (n && isspace((unsigned char)f[n - 1])) n--;
-    while (n && isspace((unsigned char)*f)) { f++; n--; }
-    *b = f;
-    *len = n;
-}
-
-static int is_blank(const char *f)
-{
-    const char *b;
-    size_t n;
-    trim(f, &b, &n);
-    return n == 0;
-}
-
-/* Strict number parsing of a whole trimmed field: 0 ok, 1 empty, -1 malformed. */
-static int parse_double(const char *f, double *out)
-{
-    const char *b;
-    size_t n;
-    trim(f, &b, &n);
-    if (n == 0) return 1;
-    char tmp[64];
-    if (n >= sizeof tmp) return -1;
-    memcpy(tmp, b, n);
-    tmp[n] = '\0';
-    char *end;
-    errno = 0;
-    double v = strtod(tmp, &end);
-    if (end != tmp + n || errno == ERANGE || !isfinite(v)) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_long(const char *f, long *out)
-{
-    const char *b;
-    size_t n;
-    trim(f, &b, &n);
-    if (n == 0) return 1;
-    char tmp[32];
-    if (n >= sizeof tmp) return -1;
-    memcpy(tmp, b, n);
-    tmp[n] = '\0';
-    char *end;
-    errno = 0;
-    long v = strtol(tmp, &end, 10);
-    if (end != tmp + n || errno == ERANGE) return -1;
-    *out = v;
-    return 0;
-}
-
 int sk_catalog_parse_objid(const char *tok, char *digits, size_t cap, uint64_t *id, int *inexact)
 {
     const char *b;
     size_t n;
-    trim(tok, &b, &n);
+    sk_text_trim(tok, &b, &n);
     if (n == 0 || n > 40) return -1;
     char mant[48];
     size_t nm = 0, ndot = (size_t)-1, k = 0;
@@ -273,20 +133,20 @@ static void add_bad(sk_catalog *cat, long line, const char *fmt, ...)
     cat->bad[cat->n_bad_listed++] = sk_xstrdup(full);
 }
 
-static int header_is(const csv_scan *s, const char *const *names, size_t nn)
+static int header_is(const sk_csv *s, const char *const *names, size_t nn)
 {
     if (s->nf != nn) return 0;
     for (size_t k = 0; k < nn; k++) {
         const char *b;
         size_t len;
-        trim(fld(s, k), &b, &len);
+        sk_text_trim(sk_csv_field(s, k), &b, &len);
         if (len != strlen(names[k]) || strncasecmp(b, names[k], len)) return 0;
     }
     return 1;
 }
 
 /* Fills one row from the record; returns 0, or -1 after add_bad. */
-static int parse_row(sk_catalog *cat, const csv_scan *s, const int *col, long line,
+static int parse_row(sk_catalog *cat, const sk_csv *s, const int *col, long line,
                      sk_catalog_row *row)
 {
     if (s->nf != cat->n_columns) {
@@ -295,7 +155,7 @@ static int parse_row(sk_catalog *cat, const csv_scan *s, const int *col, long li
     }
     memset(row, 0, sizeof *row);
     row->line = line;
-    const char *tok = fld(s, (size_t)col[C_OBJID]);
+    const char *tok = sk_csv_field(s, (size_t)col[C_OBJID]);
     if (sk_catalog_parse_objid(tok, row->objid, sizeof row->objid, &row->id, &row->inexact)) {
         add_bad(cat, line, "objid '%.40s' is not a non-negative integer below 2^64", tok);
         return -1;
@@ -303,19 +163,19 @@ static int parse_row(sk_catalog *cat, const csv_scan *s, const int *col, long li
     if (row->inexact) sk_snprintf(row->name, sizeof row->name, "%s_L%ld", row->objid, line);
     else sk_snprintf(row->name, sizeof row->name, "%s", row->objid);
 
-    if (parse_double(fld(s, (size_t)col[C_RA]), &row->ra) ||
+    if (sk_parse_f64(sk_csv_field(s, (size_t)col[C_RA]), &row->ra) ||
         !(row->ra >= 0.0 && row->ra < 360.0)) {
-        add_bad(cat, line, "ra '%.40s' is not a number in [0, 360)", fld(s, (size_t)col[C_RA]));
+        add_bad(cat, line, "ra '%.40s' is not a number in [0, 360)", sk_csv_field(s, (size_t)col[C_RA]));
         return -1;
     }
-    if (parse_double(fld(s, (size_t)col[C_DEC]), &row->dec) ||
+    if (sk_parse_f64(sk_csv_field(s, (size_t)col[C_DEC]), &row->dec) ||
         !(row->dec >= -90.0 && row->dec <= 90.0)) {
-        add_bad(cat, line, "dec '%.40s' is not a number in [-90, 90]", fld(s, (size_t)col[C_DEC]));
+        add_bad(cat, line, "dec '%.40s' is not a number in [-90, 90]", sk_csv_field(s, (size_t)col[C_DEC]));
         return -1;
     }
     const char *cb;
     size_t cl;
-    trim(fld(s, (size_t)col[C_CLASS]), &cb, &cl);
+    sk_text_trim(sk_csv_field(s, (size_t)col[C_CLASS]), &cb, &cl);
     char cname[16];
     int cls = -1;
     if (cl < sizeof cname) {
@@ -324,7 +184,7 @@ static int parse_row(sk_catalog *cat, const csv_scan *s, const int *col, long li
         cls = sk_class_parse(cname);
     }
     if (cls < 0) {
-        add_bad(cat, line, "class '%.40s' is not GALAXY, STAR or QSO", fld(s, (size_t)col[C_CLASS]));
+        add_bad(cat, line, "class '%.40s' is not GALAXY, STAR or QSO", sk_csv_field(s, (size_t)col[C_CLASS]));
         return -1;
     }
     row->cls = (sk_obj_class)cls;
@@ -334,9 +194,9 @@ static int parse_row(sk_catalog *cat, const csv_scan *s, const int *col, long li
     for (size_t k = 0; k < SK_ARRAY_LEN(role_d); k++) {
         *dst_d[k] = NAN;
         if (col[role_d[k]] < 0) continue;
-        if (parse_double(fld(s, (size_t)col[role_d[k]]), dst_d[k]) < 0) {
+        if (sk_parse_f64(sk_csv_field(s, (size_t)col[role_d[k]]), dst_d[k]) < 0) {
             add_bad(cat, line, "%s '%.40s' is not a number", ROLE_NAMES[role_d[k]],
-                    fld(s, (size_t)col[role_d[k]]));
+                    sk_csv_field(s, (size_t)col[role_d[k]]));
             return -1;
         }
     }
@@ -345,19 +205,19 @@ static int parse_row(sk_catalog *cat, const csv_scan *s, const int *col, long li
     for (size_t k = 0; k < SK_ARRAY_LEN(role_l); k++) {
         *dst_l[k] = -1;
         if (col[role_l[k]] < 0) continue;
-        if (parse_long(fld(s, (size_t)col[role_l[k]]), dst_l[k]) < 0) {
+        if (sk_parse_long(sk_csv_field(s, (size_t)col[role_l[k]]), dst_l[k]) < 0) {
             add_bad(cat, line, "%s '%.40s' is not an integer", ROLE_NAMES[role_l[k]],
-                    fld(s, (size_t)col[role_l[k]]));
+                    sk_csv_field(s, (size_t)col[role_l[k]]));
             return -1;
         }
     }
-    if (col[C_SPECOBJID] >= 0 && !is_blank(fld(s, (size_t)col[C_SPECOBJID]))) {
+    if (col[C_SPECOBJID] >= 0 && !sk_text_is_blank(sk_csv_field(s, (size_t)col[C_SPECOBJID]))) {
         uint64_t sid;
         int inex;
-        if (sk_catalog_parse_objid(fld(s, (size_t)col[C_SPECOBJID]), row->specobjid,
+        if (sk_catalog_parse_objid(sk_csv_field(s, (size_t)col[C_SPECOBJID]), row->specobjid,
                                    sizeof row->specobjid, &sid, &inex)) {
             add_bad(cat, line, "specobjid '%.40s' is not a non-negative integer",
-                    fld(s, (size_t)col[C_SPECOBJID]));
+                    sk_csv_field(s, (size_t)col[C_SPECOBJID]));
             return -1;
         }
     }
@@ -409,18 +269,12 @@ sk_status sk_catalog_parse(sk_catalog *cat, const char *buf, size_t n, const cha
                            sk_error *err)
 {
     memset(cat, 0, sizeof *cat);
-    csv_scan s = {.buf = buf, .n = n, .line = 1};
-    if (n >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
-        (unsigned char)buf[2] == 0xBF)
-        s.pos = 3; /* UTF-8 byte order mark */
-    /* leading comment lines (SkyServer's "#Table1") and blank lines */
-    while (s.pos < n && (buf[s.pos] == '#' || buf[s.pos] == '\n' || buf[s.pos] == '\r')) {
-        while (s.pos < n && buf[s.pos] != '\n') s.pos++;
-        if (s.pos < n) { s.pos++; s.line++; }
-    }
+    sk_csv s;
+    sk_csv_init(&s, buf, n);
+    sk_csv_skip_comments(&s); /* SkyServer's "#Table1" and blank lines */
     long line = 0;
     const char *why = NULL;
-    int r = csv_next(&s, &line, &why);
+    int r = sk_csv_next(&s, &line, &why);
     sk_status st = SK_OK;
     if (r <= 0) {
         st = sk_error_set(err, SK_EFORMAT, "%s: no header line (expected objid,ra,dec,...,class)%s%s",
@@ -434,7 +288,7 @@ sk_status sk_catalog_parse(sk_catalog *cat, const char *buf, size_t n, const cha
     for (size_t k = 0; k < s.nf; k++) {
         const char *b;
         size_t len;
-        trim(fld(&s, k), &b, &len);
+        sk_text_trim(sk_csv_field(&s, k), &b, &len);
         char *name = sk_xmalloc(len + 1);
         memcpy(name, b, len);
         name[len] = '\0';
@@ -464,10 +318,10 @@ sk_status sk_catalog_parse(sk_catalog *cat, const char *buf, size_t n, const cha
     size_t cap = 0;
     for (;;) {
         why = NULL;
-        r = csv_next(&s, &line, &why);
+        r = sk_csv_next(&s, &line, &why);
         if (r == 0) break;
         if (r < 0) { add_bad(cat, line, "%s", why); continue; }
-        if (s.nf == 1 && is_blank(fld(&s, 0))) continue; /* blank line */
+        if (sk_csv_blank_record(&s)) continue;
         if (cat->n == cap) {
             cap = cap ? 2 * cap : 1024;
             cat->rows = sk_xrealloc(cat->rows, cap * sizeof *cat->rows);
@@ -479,12 +333,10 @@ sk_status sk_catalog_parse(sk_catalog *cat, const char *buf, size_t n, const cha
         cat->n_class[cat->rows[k].cls]++;
         cat->n_inexact += (size_t)cat->rows[k].inexact;
     }
-    free(s.text);
-    free(s.off);
+    sk_csv_free(&s);
     return SK_OK;
 fail:
-    free(s.text);
-    free(s.off);
+    sk_csv_free(&s);
     sk_catalog_free(cat);
     return st;
 }

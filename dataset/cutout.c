@@ -21,7 +21,7 @@ static char *frame_path(const char *dir, const char *band, const char *id)
         char name[160];
         sk_snprintf(name, sizeof name, "frame-%s-%s%s", band, id, ext[k]);
         char *p = sk_path_join(dir, name);
-        if (sk_file_exists(p)) return p;
+        if (sk_path_exists(p)) return p; /* a FIFO or folder here is refused by the reader, named */
         free(p);
     }
     return NULL;
@@ -112,9 +112,9 @@ sk_status sk_field_load(sk_field *f, const char *dir, const char *id, sk_cutout_
     return st;
 }
 
-double sk_field_margin(const sk_field *f, double ra, double dec)
+double sk_field_band_margin(const sk_field *f, int b, double ra, double dec)
 {
-    const sk_frame *r = &f->band[1];
+    const sk_frame *r = &f->band[b];
     double x, y;
     if (sk_wcs_sky2pix(&r->wcs, ra, dec, &x, &y) != 0) return -1e9;
     double m = x;
@@ -122,6 +122,29 @@ double sk_field_margin(const sk_field *f, double ra, double dec)
     if (r->width - 1 - x < m) m = r->width - 1 - x;
     if (r->height - 1 - y < m) m = r->height - 1 - y;
     return m;
+}
+
+double sk_field_margin(const sk_field *f, double ra, double dec)
+{
+    return sk_field_band_margin(f, 1, ra, dec);
+}
+
+int sk_field_bands_contain(const sk_field *f, double ra, double dec, char *why, size_t cap)
+{
+    for (int b = 0; b < 3; b++) {
+        if (f->from == SK_CUTOUT_FROM_JPEG && b != 1) continue;
+        if (sk_field_band_margin(f, b, ra, dec) >= 0.0) continue;
+        const sk_frame *fr = &f->band[b];
+        double x = 0, y = 0;
+        if (sk_wcs_sky2pix(&fr->wcs, ra, dec, &x, &y) != 0)
+            snprintf(why, cap, "band %c of field %s: its WCS puts the object on the far side of "
+                     "the sky", BAND_LETTER[b], f->id);
+        else
+            snprintf(why, cap, "band %c of field %s: its WCS puts the object at pixel (%.1f, %.1f), "
+                     "outside the %dx%d frame", BAND_LETTER[b], f->id, x, y, fr->width, fr->height);
+        return 0;
+    }
+    return 1;
 }
 
 /* Bilinear RGB sample of the JPEG at r-band pixel (x, y); the JPEG's row 0 is FITS row h-1. */

@@ -44,6 +44,11 @@ sk_status sk_field_list(char (*ids)[64], int cap, int *count, const char *dir, s
 /* Distance in r-band pixels from (ra, dec) to the nearest edge of the field (negative when
  * outside, -1e9 on the far hemisphere). */
 double sk_field_margin(const sk_field *f, double ra, double dec);
+/* The same for band b (0 = i, 1 = r, 2 = g) through that band's own WCS. */
+double sk_field_band_margin(const sk_field *f, int b, double ra, double dec);
+/* 1 when every band the field uses (FITS: i, r, g; JPEG: r) places (ra, dec) inside its own
+ * frame; else 0 with why[cap] naming the first band that does not, its pixel and frame size. */
+int sk_field_bands_contain(const sk_field *f, double ra, double dec, char *why, size_t cap);
 
 /* Renders the cutout into out (size, size, 3). Returns the fraction of output pixels that fell
  * inside the frame(s) in all bands. */
@@ -54,24 +59,55 @@ double sk_cutout_render(uint8_t *out, const sk_field *f, double ra, double dec, 
 typedef struct {
     uint64_t objid;
     double ra, dec;
-    char cls[32];
+    char cls[64];
+    long line; /* of the objects CSV */
 } sk_cutout_object;
 
-/* Reads an objects CSV with a header naming ra (or ra_*), dec (or dec_*), class or label, and
- * optionally objid (integer; otherwise the 1-based row number is the id). *objs is malloc'ed.
- * Bad rows fail with the line number. */
-sk_status sk_cutout_read_objects(sk_cutout_object **objs, size_t *n, const char *path,
+/* Parses an objects CSV (the project's RFC 4180 scanner, core/csv.h) whose header names ra (or
+ * ra_*), dec (or dec_*), class (or label), and optionally objid (case-insensitive; other columns
+ * ignored). Strict: every record has the header's field count, ra is a number in [0, 360), dec
+ * in [-90, 90], class a name of the class-name alphabet (skds.h), objid decimal digits below
+ * 2^64 (no sign: "-1" is refused); without an objid column the 1-based row number is the id.
+ * Two rows with the same objid are an error naming both lines, unless dedupe is set: then the
+ * later rows are dropped with a warning each. A malformed record (unterminated quote...) is an
+ * error with its line. *objs is malloc'ed. */
+sk_status sk_cutout_parse_objects(sk_cutout_object **objs, size_t *n, const char *buf, size_t len,
+                                  const char *what, int dedupe, sk_error *err) SK_WUR;
+/* Reads a regular file (never blocks on a FIFO) and parses it as above. */
+sk_status sk_cutout_read_objects(sk_cutout_object **objs, size_t *n, const char *path, int dedupe,
                                  sk_error *err) SK_WUR;
 
+typedef struct {
+    double scale;        /* arcsec per output pixel, (0, 60] */
+    int size;            /* output width = height, 8..4096 */
+    sk_cutout_from from;
+    int jpeg_quality;    /* folder output: 0 = PNG, 1..100 = JPEG */
+    double min_coverage; /* objects whose cutout covers less of the output are skipped (0.5) */
+    int dedupe;          /* drop repeated objids instead of failing */
+    const char *command; /* provenance (may be NULL) */
+    int progress;
+} sk_cutout_opts;
+
+/* Defaults: native scale 0.396127"/px, 64 px, FITS, PNG, min coverage 0.5, no dedupe. */
+void sk_cutout_opts_init(sk_cutout_opts *o);
+
+typedef struct {
+    size_t objects; /* rows of the objects CSV kept */
+    size_t written;
+    size_t skipped; /* outside every field, outside a band's frame, or below min_coverage */
+    size_t partial; /* written with coverage below 1 */
+} sk_cutout_stats;
+
 /* The whole command: loads every field in frames_dir (FITS or JPEG), cuts each object from the
- * field that contains it with the largest margin, and writes the images through the sink at out
- * (folder + manifest.tsv, or .skds when out ends in ".skds"); classes are the object classes in
- * alphabetical order; folder images are PNG, or JPEG when jpeg_quality is 1..100. Objects
- * outside every field are skipped with a warning and counted in *skipped. Cutouts run in
- * parallel over objects; bytes do not depend on the thread count. */
+ * field that contains it in every band with the largest r-band margin, and writes the images
+ * through the sink at out (folder + manifest.tsv, or .skds when out ends in ".skds"); classes
+ * are the object classes in alphabetical order. Objects outside every field, outside one band's
+ * frame (a broken WCS) or covering less than min_coverage of the cutout are skipped with a
+ * warning each and counted. SK_OK when at least one object was written; when none could be,
+ * SK_ENOTFOUND and no output. Cutouts run in parallel; bytes do not depend on the thread
+ * count. The exit-code contract of `dataset cutout` (0 all, 3 some skipped, 1 nothing) is
+ * built from st. */
 sk_status sk_cutout_write(const char *out, const char *frames_dir, const char *objects_csv,
-                          double scale, int size, sk_cutout_from from, int jpeg_quality,
-                          const char *command, int progress, size_t *written, size_t *skipped,
-                          sk_error *err) SK_WUR;
+                          const sk_cutout_opts *o, sk_cutout_stats *st, sk_error *err) SK_WUR;
 
 #endif

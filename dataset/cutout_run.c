@@ -1,128 +1,168 @@
-/* cutout_run.c: the `dataset cutout` driver: objects CSV, field selection, parallel cutouts,
- * output through the sink (see sk_cutout_write in cutout.h).
+/* cutout_run.c: the `dataset cutout` driver: the objects CSV, field selection, and the render
+ * and describe steps of the sink's pipeline (see sk_cutout_write in cutout.h).
  *
- * Fields are loaded once (single-threaded: cfitsio) and are read-only afterwards; the OpenMP
- * loop writes each object's own slot only, then results go to the sink in input order. */
+ * Fields are loaded once (single-threaded: cfitsio) and are read-only afterwards; the sink's
+ * pipeline renders objects in parallel, each into its own slot, and writes them in input order.
+ * Every object left out is reported with its reason; the caller turns the counts into the
+ * exit-code contract (0 all written, 3 some skipped, 1 nothing usable). */
 #include "cutout.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include <strings.h>
 
+#include "csv.h"
 #include "fileio.h"
 #include "log.h"
 #include "sink.h"
 
 #define MAX_FIELDS 64
-#define MAX_COLS 64
+#define MAX_OBJECTS_BYTES ((size_t)1 << 30)
 
-static char *trim(char *s)
+void sk_cutout_opts_init(sk_cutout_opts *o)
 {
-    while (*s == ' ' || *s == '"') s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '"')) s[--n] = 0;
-    return s;
+    memset(o, 0, sizeof *o);
+    o->scale = 0.396127;
+    o->size = 64;
+    o->from = SK_CUTOUT_FROM_FITS;
+    o->min_coverage = 0.5;
 }
 
-static int split(char *line, char **f, int cap)
+/* Header column named `name` or starting with `prefix` (case-insensitive), or -1. */
+static int col_named(const sk_csv *csv, const char *name, const char *prefix)
 {
-    int n = 0;
-    for (char *p = line; n < cap;) {
-        f[n++] = p;
-        char *c = strchr(p, ',');
-        if (!c) break;
-        *c = 0;
-        p = c + 1;
-    }
-    for (int k = 0; k < n; k++) f[k] = trim(f[k]);
-    return n;
-}
-
-static int col_named(char **f, int n, const char *a, const char *prefix)
-{
-    for (int k = 0; k < n; k++)
-        if (strcmp(f[k], a) == 0) return k;
-    if (prefix)
-        for (int k = 0; k < n; k++)
-            if (strncmp(f[k], prefix, strlen(prefix)) == 0) return k;
+    char buf[64];
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < sk_csv_nfields(csv); k++) {
+            if (sk_text_trimmed(sk_csv_field(csv, k), buf, sizeof buf)) continue;
+            if (pass == 0 && !strcasecmp(buf, name)) return (int)k;
+            if (pass == 1 && prefix && !strncasecmp(buf, prefix, strlen(prefix))) return (int)k;
+        }
     return -1;
 }
 
-sk_status sk_cutout_read_objects(sk_cutout_object **objs, size_t *n, const char *path, sk_error *err)
+/* Parses the fields of one record into o (columns col[0..3]: ra, dec, class, objid or -1). */
+static sk_status parse_object(sk_cutout_object *o, const sk_csv *csv, const int *col, long line,
+                              size_t row, const char *what, sk_error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->line = line;
+    const char *ra = sk_csv_field(csv, (size_t)col[0]), *dec = sk_csv_field(csv, (size_t)col[1]);
+    if (sk_parse_f64(ra, &o->ra) != 0 || !(o->ra >= 0.0 && o->ra < 360.0))
+        return sk_error_set(err, SK_EFORMAT, "%s: line %ld: column ra: expected a number in [0, 360), "
+                            "found \"%.40s\"", what, line, ra);
+    if (sk_parse_f64(dec, &o->dec) != 0 || !(o->dec >= -90.0 && o->dec <= 90.0))
+        return sk_error_set(err, SK_EFORMAT, "%s: line %ld: column dec: expected a number in [-90, 90], "
+                            "found \"%.40s\"", what, line, dec);
+    if (sk_text_trimmed(sk_csv_field(csv, (size_t)col[2]), o->cls, sizeof o->cls) ||
+        sk_class_name_check(o->cls, what, NULL) != SK_OK)
+        return sk_error_set(err, SK_EFORMAT, "%s: line %ld: column class: expected a class name of "
+                            SK_CLASS_NAME_ALPHABET ", found something else", what, line);
+    o->objid = (uint64_t)row;
+    if (col[3] >= 0 && sk_parse_u64(sk_csv_field(csv, (size_t)col[3]), &o->objid) != 0)
+        return sk_error_set(err, SK_EFORMAT, "%s: line %ld: column objid: expected decimal digits of "
+                            "an integer below 2^64, found \"%.40s\"", what, line,
+                            sk_csv_field(csv, (size_t)col[3]));
+    return SK_OK;
+}
+
+static int cmp_objid_line(const void *a, const void *b)
+{
+    const sk_cutout_object *x = *(const sk_cutout_object *const *)a, *y = *(const sk_cutout_object *const *)b;
+    if (x->objid != y->objid) return x->objid < y->objid ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Repeated objids: an error naming both lines, or (dedupe) the later rows dropped with a
+ * warning each; file order is kept. */
+static sk_status check_unique(sk_cutout_object *objs, size_t *n, const char *what, int dedupe,
+                              sk_error *err)
+{
+    if (*n < 2) return SK_OK;
+    sk_cutout_object **p = sk_xmalloc(*n * sizeof *p);
+    for (size_t i = 0; i < *n; i++) p[i] = &objs[i];
+    qsort(p, *n, sizeof *p, cmp_objid_line);
+    sk_status st = SK_OK;
+    size_t dropped = 0;
+    for (size_t i = 1; i < *n && !st; i++) {
+        if (p[i]->objid != p[i - 1]->objid) continue;
+        size_t first = i - 1;
+        while (first > 0 && p[first - 1]->objid == p[i]->objid) first--;
+        if (!dedupe) {
+            st = sk_error_set(err, SK_EFORMAT, "%s: objid %llu appears on lines %ld and %ld (their "
+                              "cutouts would overwrite each other; give --dedupe to keep the first)",
+                              what, (unsigned long long)p[i]->objid, p[first]->line, p[i]->line);
+            break;
+        }
+        sk_warn("%s: line %ld: objid %llu already on line %ld; row dropped (--dedupe)", what,
+                p[i]->line, (unsigned long long)p[i]->objid, p[first]->line);
+        p[i]->line = -p[i]->line; /* marked; lines are positive */
+        dropped++;
+    }
+    free(p);
+    if (!st && dropped) {
+        size_t w = 0;
+        for (size_t i = 0; i < *n; i++)
+            if (objs[i].line > 0) objs[w++] = objs[i];
+        *n = w;
+    }
+    return st;
+}
+
+/* Binds the header: ra, dec, class, objid (-1 when absent) into col[4]. */
+static sk_status bind_header(int *col, const sk_csv *csv, long line, const char *what, sk_error *err)
+{
+    col[0] = col_named(csv, "ra", "ra_");
+    col[1] = col_named(csv, "dec", "dec_");
+    col[2] = col_named(csv, "class", NULL);
+    if (col[2] < 0) col[2] = col_named(csv, "label", NULL);
+    col[3] = col_named(csv, "objid", NULL);
+    if (col[0] < 0 || col[1] < 0 || col[2] < 0)
+        return sk_error_set(err, SK_EFORMAT, "%s: line %ld: expected columns ra, dec and class (or "
+                            "label), found ra:%s dec:%s class:%s", what, line,
+                            col[0] < 0 ? "missing" : "ok", col[1] < 0 ? "missing" : "ok",
+                            col[2] < 0 ? "missing" : "ok");
+    return SK_OK;
+}
+
+sk_status sk_cutout_parse_objects(sk_cutout_object **objs, size_t *n, const char *buf, size_t len,
+                                  const char *what, int dedupe, sk_error *err)
 {
     *objs = NULL;
     *n = 0;
-    uint8_t *text = NULL;
-    size_t len = 0;
-    sk_status st = sk_read_file(path, &text, &len, (size_t)1 << 30, err);
-    if (st) return st;
-    char *f[MAX_COLS];
-    int cra = -1, cdec = -1, ccls = -1, cid = -1;
-    size_t cap = 0, lineno = 0;
-    char *save = NULL;
-    for (char *ln = strtok_r((char *)text, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
-        lineno++;
-        int nf = split(ln, f, MAX_COLS);
-        if (lineno == 1) {
-            cra = col_named(f, nf, "ra", "ra_");
-            cdec = col_named(f, nf, "dec", "dec_");
-            ccls = col_named(f, nf, "class", NULL);
-            if (ccls < 0) ccls = col_named(f, nf, "label", NULL);
-            cid = col_named(f, nf, "objid", NULL);
-            if (cra < 0 || cdec < 0 || ccls < 0) {
-                st = sk_error_set(err, SK_EFORMAT, "%s: line 1: expected columns ra, dec and class "
-                                  "(or label), found ra:%s dec:%s class:%s", path,
-                                  cra < 0 ? "missing" : "ok", cdec < 0 ? "missing" : "ok",
-                                  ccls < 0 ? "missing" : "ok");
-                goto done;
-            }
-            continue;
+    sk_csv csv;
+    sk_csv_init(&csv, buf, len);
+    long line = 1;
+    const char *why = NULL;
+    int col[4] = {-1, -1, -1, -1};
+    size_t cap = 0, row = 0;
+    int r = sk_csv_next(&csv, &line, &why);
+    sk_status st = r > 0 ? bind_header(col, &csv, line, what, err)
+                         : sk_error_set(err, SK_EFORMAT, "%s: line %ld: expected a header naming ra, dec "
+                                        "and class, found %s", what, line, r < 0 ? why : "an empty file");
+    const size_t nheader = r > 0 ? sk_csv_nfields(&csv) : 0;
+    while (!st && (r = sk_csv_next(&csv, &line, &why)) != 0) {
+        if (r < 0) {
+            st = sk_error_set(err, SK_EFORMAT, "%s: line %ld: %s", what, line, why);
+            break;
         }
-        if (nf == 1 && !f[0][0]) continue;
-        int need = cra > cdec ? cra : cdec;
-        if (ccls > need) need = ccls;
-        if (cid > need) need = cid;
-        if (nf <= need) {
-            st = sk_error_set(err, SK_EFORMAT, "%s: line %zu: expected at least %d fields, found %d",
-                              path, lineno, need + 1, nf);
-            goto done;
-        }
-        sk_cutout_object o;
-        memset(&o, 0, sizeof o);
-        char *end;
-        o.ra = strtod(f[cra], &end);
-        int bad = end == f[cra] || *end || !(o.ra >= 0 && o.ra <= 360);
-        o.dec = strtod(f[cdec], &end);
-        bad |= end == f[cdec] || *end || !(o.dec >= -90 && o.dec <= 90);
-        if (bad) {
-            st = sk_error_set(err, SK_EFORMAT, "%s: line %zu: ra/dec expected numbers in [0,360] and "
-                              "[-90,90], found \"%s\", \"%s\"", path, lineno, f[cra], f[cdec]);
-            goto done;
-        }
-        size_t cl = strlen(f[ccls]);
-        if (cl == 0 || cl >= sizeof o.cls || strchr(f[ccls], '/') || f[ccls][0] == '.') {
-            st = sk_error_set(err, SK_EFORMAT, "%s: line %zu: class expected a plain name of 1..%zu "
-                              "characters, found \"%s\"", path, lineno, sizeof o.cls - 1, f[ccls]);
-            goto done;
-        }
-        memcpy(o.cls, f[ccls], cl + 1);
-        o.objid = lineno - 1;
-        if (cid >= 0) {
-            unsigned long long v = strtoull(f[cid], &end, 10);
-            if (end != f[cid] && !*end) o.objid = v;
+        if (sk_csv_blank_record(&csv)) continue;
+        if (sk_csv_nfields(&csv) != nheader) {
+            st = sk_error_set(err, SK_EFORMAT, "%s: line %ld: expected %zu fields (the header's "
+                              "count), found %zu", what, line, nheader, sk_csv_nfields(&csv));
+            break;
         }
         if (*n == cap) {
             cap = cap ? cap * 2 : 256;
             *objs = sk_xrealloc(*objs, cap * sizeof **objs);
         }
-        (*objs)[(*n)++] = o;
+        st = parse_object(&(*objs)[*n], &csv, col, line, ++row, what, err);
+        if (!st) (*n)++;
     }
-    if (*n == 0) st = sk_error_set(err, SK_EFORMAT, "%s: expected at least one object row, found none", path);
-done:
-    free(text);
+    sk_csv_free(&csv);
+    if (!st && *n == 0) st = sk_error_set(err, SK_EFORMAT, "%s: expected at least one object row, found none", what);
+    if (!st) st = check_unique(*objs, n, what, dedupe, err);
     if (st) {
         free(*objs);
         *objs = NULL;
@@ -131,38 +171,151 @@ done:
     return st;
 }
 
+sk_status sk_cutout_read_objects(sk_cutout_object **objs, size_t *n, const char *path, int dedupe,
+                                 sk_error *err)
+{
+    *objs = NULL;
+    *n = 0;
+    uint8_t *text = NULL;
+    size_t len = 0;
+    sk_status st = sk_read_file(path, &text, &len, MAX_OBJECTS_BYTES, err);
+    if (st) return st;
+    st = sk_cutout_parse_objects(objs, n, (const char *)text, len, path, dedupe, err);
+    free(text);
+    return st;
+}
+
+/* ---- the run ---- */
+
+typedef struct {
+    const sk_cutout_opts *o;
+    const sk_cutout_object *objs;
+    const sk_field *fields;
+    const int *which;    /* field per object, -1 = skipped */
+    const char **names;  /* classes, alphabetical */
+    int ncls;
+    sk_lupton_params lp;
+    sk_cutout_stats *st; /* updated by describe and left_out (one thread, in order) */
+} cutout_job;
+
+typedef struct {
+    double coverage;
+} cutout_slot;
+
+static int cutout_render(void *ctx, uint64_t i, int thread, uint8_t *rgb, void *slot)
+{
+    const cutout_job *j = ctx;
+    (void)thread;
+    if (j->which[i] < 0) return 0;
+    const sk_cutout_object *ob = &j->objs[i];
+    cutout_slot *cs = slot;
+    cs->coverage = sk_cutout_render(rgb, &j->fields[j->which[i]], ob->ra, ob->dec, j->o->scale,
+                                    j->o->size, &j->lp);
+    return cs->coverage >= j->o->min_coverage;
+}
+
+static void cutout_describe(void *ctx, uint64_t i, const void *slot, sk_skds_record *rec,
+                            char (*f)[SK_SINK_FIELD_MAX])
+{
+    const cutout_job *j = ctx;
+    const sk_cutout_object *ob = &j->objs[i];
+    int label = 0;
+    while (strcmp(j->names[label], ob->cls) != 0) label++;
+    *rec = (sk_skds_record){.objid = ob->objid, .label = (uint32_t)label, .split = SK_SPLIT_TRAIN,
+                            .ra = ob->ra, .dec = ob->dec};
+    sk_snprintf(f[0], SK_SINK_FIELD_MAX, "%.7f", ob->ra);
+    sk_snprintf(f[1], SK_SINK_FIELD_MAX, "%.7f", ob->dec);
+    sk_snprintf(f[2], SK_SINK_FIELD_MAX, "%s", j->fields[j->which[i]].id);
+    double cov = ((const cutout_slot *)slot)->coverage;
+    sk_snprintf(f[3], SK_SINK_FIELD_MAX, "%.4f", cov);
+    j->st->partial += cov < 1.0;
+}
+
+/* Left out by render: no field (already reported) or coverage below the minimum. */
+static void cutout_left_out(void *ctx, uint64_t i, const void *slot)
+{
+    const cutout_job *j = ctx;
+    if (j->which[i] < 0) return;
+    const sk_cutout_object *ob = &j->objs[i];
+    j->st->skipped++;
+    sk_warn("cutout: object %llu (line %ld): the frames cover %.1f%% of its cutout, below the "
+            "minimum %.1f%%; skipped", (unsigned long long)ob->objid, ob->line,
+            100.0 * ((const cutout_slot *)slot)->coverage, 100.0 * j->o->min_coverage);
+}
+
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-sk_status sk_cutout_write(const char *out, const char *frames_dir, const char *objects_csv,
-                          double scale, int size, sk_cutout_from from, int jpeg_quality,
-                          const char *command, int progress, size_t *written, size_t *skipped,
-                          sk_error *err)
+/* Distinct class names of the objects in alphabetical order (Keras' numbering). */
+static sk_status class_list(const char **names, int *ncls, const sk_cutout_object *objs, size_t n,
+                            const char *what, sk_error *err)
 {
-    *written = *skipped = 0;
-    if (!(scale > 0 && scale <= 60))
-        return sk_error_set(err, SK_EINVAL, "cutout: scale expected in (0, 60] arcsec/px, found %g", scale);
-    if (jpeg_quality < 0 || jpeg_quality > 100)
-        return sk_error_set(err, SK_EINVAL, "cutout: JPEG quality expected 0..100, found %d", jpeg_quality);
-    if (size < 8 || size > 4096)
-        return sk_error_set(err, SK_EINVAL, "cutout: size expected 8..4096, found %d", size);
+    *ncls = 0;
+    for (size_t i = 0; i < n; i++) {
+        int seen = 0;
+        for (int c = 0; c < *ncls; c++) seen |= strcmp(names[c], objs[i].cls) == 0;
+        if (seen) continue;
+        if (*ncls == SK_SKDS_MAX_CLASSES)
+            return sk_error_set(err, SK_ELIMIT, "%s: more than %d classes", what, SK_SKDS_MAX_CLASSES);
+        names[(*ncls)++] = objs[i].cls;
+    }
+    qsort(names, (size_t)*ncls, sizeof names[0], cmp_name);
+    return SK_OK;
+}
+
+/* For each object the field that holds it in every band with the largest r-band margin, or -1
+ * (warned and counted in *skipped). */
+static void choose_fields(int *which, const sk_cutout_object *objs, size_t n, const sk_field *fields,
+                          int nf, const char *frames_dir, size_t *skipped)
+{
+    for (size_t i = 0; i < n; i++) {
+        which[i] = -1;
+        double best = 0.0;
+        char why[320] = "";
+        for (int k = 0; k < nf; k++) {
+            double m = sk_field_margin(&fields[k], objs[i].ra, objs[i].dec);
+            if (m < 0.0 || (which[i] >= 0 && m <= best)) continue;
+            if (!sk_field_bands_contain(&fields[k], objs[i].ra, objs[i].dec, why, sizeof why)) continue;
+            which[i] = k;
+            best = m;
+        }
+        if (which[i] >= 0) continue;
+        (*skipped)++;
+        if (why[0])
+            sk_warn("cutout: object %llu (line %ld): %s; skipped", (unsigned long long)objs[i].objid,
+                    objs[i].line, why);
+        else
+            sk_warn("cutout: object %llu (line %ld, ra %.6f, dec %.6f) lies in no field of %s; skipped",
+                    (unsigned long long)objs[i].objid, objs[i].line, objs[i].ra, objs[i].dec, frames_dir);
+    }
+}
+
+static sk_status check_opts(const sk_cutout_opts *o, sk_error *err)
+{
+    if (!(o->scale > 0 && o->scale <= 60))
+        return sk_error_set(err, SK_EINVAL, "cutout: scale expected in (0, 60] arcsec/px, found %g", o->scale);
+    if (o->jpeg_quality < 0 || o->jpeg_quality > 100)
+        return sk_error_set(err, SK_EINVAL, "cutout: JPEG quality expected 0..100, found %d", o->jpeg_quality);
+    if (o->size < 8 || o->size > 4096)
+        return sk_error_set(err, SK_EINVAL, "cutout: size expected 8..4096, found %d", o->size);
+    if (!(o->min_coverage >= 0.0 && o->min_coverage <= 1.0))
+        return sk_error_set(err, SK_EINVAL, "cutout: minimum coverage expected in [0, 1], found %g",
+                            o->min_coverage);
+    return SK_OK;
+}
+
+sk_status sk_cutout_write(const char *out, const char *frames_dir, const char *objects_csv,
+                          const sk_cutout_opts *o, sk_cutout_stats *stats, sk_error *err)
+{
+    memset(stats, 0, sizeof *stats);
+    sk_status st = check_opts(o, err);
+    if (st) return st;
     sk_cutout_object *objs = NULL;
     size_t n = 0;
-    sk_status st = sk_cutout_read_objects(&objs, &n, objects_csv, err);
-    if (st) return st;
-
-    /* Classes: distinct names in alphabetical order (Keras' numbering). */
+    if ((st = sk_cutout_read_objects(&objs, &n, objects_csv, o->dedupe, err))) return st;
+    stats->objects = n;
     const char *names[SK_SKDS_MAX_CLASSES];
     int ncls = 0;
-    for (size_t i = 0; i < n && !st; i++) {
-        int seen = 0;
-        for (int c = 0; c < ncls; c++) seen |= strcmp(names[c], objs[i].cls) == 0;
-        if (seen) continue;
-        if (ncls == SK_SKDS_MAX_CLASSES)
-            st = sk_error_set(err, SK_ELIMIT, "%s: more than %d classes", objects_csv, SK_SKDS_MAX_CLASSES);
-        else
-            names[ncls++] = objs[i].cls;
-    }
-    qsort(names, (size_t)ncls, sizeof names[0], cmp_name);
+    st = class_list(names, &ncls, objs, n, objects_csv, err);
 
     char (*ids)[64] = sk_xmalloc(MAX_FIELDS * sizeof *ids);
     int nf = 0;
@@ -170,87 +323,35 @@ sk_status sk_cutout_write(const char *out, const char *frames_dir, const char *o
     if (!st) st = sk_field_list(ids, MAX_FIELDS, &nf, frames_dir, err);
     if (!st) {
         fields = sk_xcalloc((size_t)nf, sizeof *fields);
-        for (int k = 0; k < nf && !st; k++) st = sk_field_load(&fields[k], frames_dir, ids[k], from, err);
+        for (int k = 0; k < nf && !st; k++) st = sk_field_load(&fields[k], frames_dir, ids[k], o->from, err);
     }
     int *which = sk_xmalloc((n ? n : 1) * sizeof(int));
-    for (size_t i = 0; i < n && !st; i++) {
-        which[i] = -1;
-        double best = 0.0;
-        for (int k = 0; k < nf; k++) {
-            double m = sk_field_margin(&fields[k], objs[i].ra, objs[i].dec);
-            if (m >= 0.0 && (which[i] < 0 || m > best)) which[i] = k, best = m;
-        }
-        if (which[i] < 0) {
-            sk_warn("cutout: object %llu (ra %.6f, dec %.6f) lies in no field of %s; skipped",
-                    (unsigned long long)objs[i].objid, objs[i].ra, objs[i].dec, frames_dir);
-            (*skipped)++;
-        }
-    }
+    if (!st) choose_fields(which, objs, n, fields, nf, frames_dir, &stats->skipped);
     sk_sink *sink = NULL;
-    if (!st) st = sk_sink_open(&sink, out, size, names, ncls, from == SK_CUTOUT_FROM_JPEG ? "cutout:jpeg" : "cutout:fits",
-                               0, 0.0, SK_SPLIT_RULE_CUSTOM, "ra\tdec\tfield\tcoverage", err);
-    sk_lupton_params lp;
-    sk_lupton_default(&lp);
-    const size_t img = (size_t)size * size * 3;
-    size_t chunk = ((size_t)256 << 20) / img;
-    if (chunk < 1) chunk = 1;
-    if (chunk > 256) chunk = 256;
-    uint8_t *pix = sk_xmalloc(chunk * img);
-    double *cov = sk_xmalloc(chunk * sizeof(double));
-    sk_buf *pngs = sk_xcalloc(chunk, sizeof(sk_buf));
-    sk_status *pst = sk_xcalloc(chunk, sizeof(sk_status));
-    sk_error *perr = sk_xcalloc(chunk, sizeof(sk_error));
-    const int png = sink && !sk_sink_is_skds(sink);
-    if (png) sk_sink_set_jpeg(sink, jpeg_quality);
-    sk_progress bar;
-    if (progress && !st) sk_progress_begin(&bar, "cutout", n, NULL);
-    for (size_t base = 0; base < n && !st; base += chunk) {
-        long m = (long)(n - base < chunk ? n - base : chunk);
-#pragma omp parallel for schedule(dynamic, 1)
-        for (long j = 0; j < m; j++) {
-            size_t i = base + (size_t)j;
-            pst[j] = SK_OK;
-            if (which[i] < 0) continue;
-            cov[j] = sk_cutout_render(pix + (size_t)j * img, &fields[which[i]], objs[i].ra, objs[i].dec,
-                                      scale, size, &lp);
-            if (png) {
-                pngs[j].len = 0;
-                pst[j] = sk_sink_encode(sink, &pngs[j], pix + (size_t)j * img, &perr[j]);
-            }
-        }
-        for (long j = 0; j < m && !st; j++) {
-            size_t i = base + (size_t)j;
-            if (which[i] < 0) continue;
-            if (pst[j]) {
-                *err = perr[j];
-                st = pst[j];
-                break;
-            }
-            int label = 0;
-            while (strcmp(names[label], objs[i].cls) != 0) label++;
-            sk_skds_record rec = {.objid = objs[i].objid, .label = (uint32_t)label,
-                                  .split = SK_SPLIT_TRAIN, .ra = objs[i].ra, .dec = objs[i].dec};
-            char extra[160];
-            sk_snprintf(extra, sizeof extra, "%.7f\t%.7f\t%s\t%.4f", objs[i].ra, objs[i].dec,
-                        fields[which[i]].id, cov[j]);
-            st = sk_sink_add(sink, &rec, pix + (size_t)j * img, png ? &pngs[j] : NULL, extra, err);
-            if (!st) (*written)++;
-        }
-        if (progress) sk_progress_update(&bar, base + (size_t)m);
+    static const sk_manifest_col extra[] = {SK_MF_RA, SK_MF_DEC, SK_MF_FIELD, SK_MF_COVERAGE};
+    if (!st && stats->skipped == n)
+        st = sk_error_set(err, SK_ENOTFOUND, "cutout: none of the %zu objects of %s lies in the "
+                          "frames of %s; nothing written", n, objects_csv, frames_dir);
+    if (!st)
+        st = sk_sink_open(&sink, out, o->size, names, ncls,
+                          o->from == SK_CUTOUT_FROM_JPEG ? "cutout:jpeg" : "cutout:fits", 0, 0.0,
+                          SK_SPLIT_RULE_CUSTOM, extra, (int)SK_ARRAY_LEN(extra), o->jpeg_quality, err);
+    if (!st) {
+        cutout_job cj = {.o = o, .objs = objs, .fields = fields, .which = which, .names = names,
+                         .ncls = ncls, .st = stats};
+        sk_lupton_default(&cj.lp);
+        const sk_sink_job job = {.ctx = &cj, .slot_bytes = sizeof(cutout_slot), .render = cutout_render,
+                                 .describe = cutout_describe, .left_out = cutout_left_out,
+                                 .label = "cutout", .progress = o->progress};
+        uint64_t written = 0;
+        st = sk_sink_run(sink, n, &job, &written, err);
+        stats->written = (size_t)written;
+        if (!st && written == 0)
+            st = sk_error_set(err, SK_ENOTFOUND, "cutout: no object of %s could be cut (%zu skipped); "
+                              "nothing written", objects_csv, stats->skipped);
+        if (st) sk_sink_abort(sink);
+        else st = sk_sink_close(sink, o->command, err);
     }
-    if (progress && sink) sk_progress_end(&bar);
-    if (sink) {
-        if (st)
-            sk_sink_abort(sink);
-        else
-            st = sk_sink_close(sink, command, err);
-    }
-    for (size_t j = 0; j < chunk; j++) sk_buf_free(&pngs[j]);
-    free(pngs);
-    free(pst);
-    free(perr);
-    free(cov);
-    free(pix);
     free(which);
     for (int k = 0; fields && k < nf; k++) sk_field_free(&fields[k]);
     free(fields);

@@ -5,10 +5,12 @@
 
 #include "fileio.h"
 #include "image.h"
+#include "manifest.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +45,7 @@ sk_status sk_export_npy(const sk_skds *ds, const char *dir, sk_error *err)
 {
     sk_status s = sk_mkdir_p(dir, err);
     if (s) return s;
+    sk_tmp_clean_stale(dir, NULL);
     const uint64_t n = ds->count;
     sk_buf b;
     sk_buf_init(&b);
@@ -139,8 +142,41 @@ static sk_status add_entry(struct archive *a, const char *path, const void *data
     return SK_OK;
 }
 
+/* The archive's manifest.tsv: a comment line, then index file objid class label split ra dec
+ * (ra/dec empty when unknown), one row per record in record order. */
+static sk_status archive_manifest(const sk_skds *ds, const char *what, sk_buf *out, sk_error *err)
+{
+    static const sk_manifest_col cols[] = {SK_MF_INDEX, SK_MF_FILE, SK_MF_OBJID, SK_MF_CLASS,
+                                           SK_MF_LABEL, SK_MF_SPLIT, SK_MF_RA, SK_MF_DEC};
+    sk_manifest m;
+    sk_manifest_init(&m, cols, (int)SK_ARRAY_LEN(cols));
+    sk_status s = SK_OK;
+    for (uint64_t i = 0; i < ds->count && !s; i++) {
+        const sk_skds_record *rec = &ds->records[i];
+        char idx[24], file[256], objid[24], label[16], ra[32] = "", dec[32] = "";
+        snprintf(idx, sizeof idx, "%" PRIu64, i);
+        snprintf(file, sizeof file, "%s/%06" PRIu64 "_%" PRIu64 ".png", ds->h.class_names[rec->label],
+                 i, rec->objid);
+        snprintf(objid, sizeof objid, "%" PRIu64, rec->objid);
+        snprintf(label, sizeof label, "%u", rec->label);
+        if (!isnan(rec->ra)) snprintf(ra, sizeof ra, "%.17g", rec->ra);
+        if (!isnan(rec->dec)) snprintf(dec, sizeof dec, "%.17g", rec->dec);
+        const char *f[] = {idx, file, objid, ds->h.class_names[rec->label], label,
+                           sk_split_name(rec->split), ra, dec};
+        s = sk_manifest_add(&m, f, what, err);
+    }
+    const int f32 = ds->h.dtype == SK_SKDS_F32;
+    char comment[128];
+    snprintf(comment, sizeof comment, "skytune export: %s pixels%s", f32 ? "float32" : "uint8",
+             f32 ? " rounded to uint8 for PNG" : "");
+    if (!s) sk_manifest_format(&m, comment, out);
+    sk_manifest_free(&m);
+    return s;
+}
+
 sk_status sk_export_archive(const sk_skds *ds, const char *out_path, sk_error *err)
 {
+    sk_tmp_clean_stale_for(out_path);
     arc_sink *k = sk_xcalloc(1, sizeof *k);
     sk_status s = sk_atomic_open(&k->af, out_path, err);
     if (s) {
@@ -163,22 +199,9 @@ sk_status sk_export_archive(const sk_skds *ds, const char *out_path, sk_error *e
     uint8_t *u8 = f32 ? sk_xmalloc(npx) : NULL;
     sk_buf man;
     sk_buf_init(&man);
-    char line[512], name[256];
-    snprintf(line, sizeof line, "# skytune export: %s pixels%s\n", f32 ? "float32" : "uint8",
-             f32 ? " rounded to uint8 for PNG" : "");
-    sk_buf_put_bytes(&man, line, strlen(line));
-    const char *hdr = "index\tfile\tobjid\tclass\tlabel\tsplit\tra\tdec\n";
-    sk_buf_put_bytes(&man, hdr, strlen(hdr));
-    for (uint64_t i = 0; i < ds->count; i++) {
-        const sk_skds_record *rec = &ds->records[i];
-        snprintf(name, sizeof name, "%s/%06" PRIu64 "_%" PRIu64 ".png", ds->h.class_names[rec->label],
-                 i, rec->objid);
-        int len = snprintf(line, sizeof line, "%" PRIu64 "\t%s\t%" PRIu64 "\t%s\t%u\t%s\t%.17g\t%.17g\n", i,
-                           name, rec->objid, ds->h.class_names[rec->label], rec->label,
-                           sk_split_name(rec->split), rec->ra, rec->dec);
-        sk_buf_put_bytes(&man, line, (size_t)len);
-    }
-    s = add_entry(a, "manifest.tsv", man.data, man.len, k, err);
+    char name[256];
+    s = archive_manifest(ds, out_path, &man, err);
+    if (!s) s = add_entry(a, "manifest.tsv", man.data, man.len, k, err);
     sk_buf_free(&man);
     for (uint64_t i = 0; i < ds->count && !s; i++) {
         const sk_skds_record *rec = &ds->records[i];

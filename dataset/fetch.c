@@ -24,6 +24,7 @@
 #include "checksum.h"
 #include "fileio.h"
 #include "log.h"
+#include "manifest.h"
 
 void sk_fetch_opts_default(sk_fetch_opts *o)
 {
@@ -115,59 +116,35 @@ int sk_fetch_check_jpeg(const uint8_t *data, size_t n, int want_w, int want_h, c
 }
 
 /* ---- manifest ---- */
+static const sk_manifest_col FETCH_COLS[] = {SK_MF_OBJID, SK_MF_CLASS, SK_MF_RA, SK_MF_DEC, SK_MF_URL,
+                                             SK_MF_BYTES, SK_MF_SHA256, SK_MF_HTTP_STATUS,
+                                             SK_MF_ATTEMPTS, SK_MF_FILE};
+
+/* This run's manifest row of a catalog object. */
 typedef struct {
-    char *name;  /* key: the "file" field, CLASS/name.jpg */
-    char *line;  /* the whole TSV line without newline */
-} mrow;
+    int set;
+    size_t bytes;
+    char sha[65];
+    long status;
+    int attempts;
+} cur_row;
 
-static const char MANIFEST_HEADER[] = "objid\tclass\tra\tdec\turl\tbytes\tsha256\thttp_status\tattempts\tfile";
-
-static int cmp_mrow(const void *a, const void *b)
+/* Loads OUT/manifest.tsv of an earlier run when there is one; it must have fetch's columns. */
+static sk_status load_manifest(const char *path, sk_manifest *m, sk_error *err)
 {
-    return strcmp(((const mrow *)a)->name, ((const mrow *)b)->name);
-}
-
-/* Loads OUT/manifest.tsv rows (sorted by their file field) if the file exists. */
-static sk_status load_manifest(const char *path, mrow **rows, size_t *n, sk_error *err)
-{
-    *rows = NULL;
-    *n = 0;
-    if (!sk_file_exists(path)) return SK_OK;
-    uint8_t *data;
-    size_t len;
-    sk_status st = sk_read_file(path, &data, &len, (size_t)1 << 30, err);
-    if (st) return st;
-    size_t cap = 0;
-    char *save = NULL;
-    long lineno = 0;
-    for (char *line = strtok_r((char *)data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        lineno++;
-        if (lineno == 1 && !strncmp(line, "objid\t", 6)) continue;
-        size_t tabs = 0;
-        for (const char *p = line; *p; p++) tabs += *p == '\t';
-        const char *file = strrchr(line, '\t');
-        if (tabs != 9 || !file || !file[1]) {
-            sk_warn("%s: line %ld: expected 10 tab-separated fields ending in the file path, found %zu; "
-                    "line dropped", path, lineno, tabs + 1);
-            continue;
-        }
-        file++;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 256;
-            *rows = sk_xrealloc(*rows, cap * sizeof **rows);
-        }
-        char *name = sk_xstrdup(file);
-        (*rows)[(*n)++] = (mrow){name, sk_xstrdup(line)};
+    sk_manifest_init(m, FETCH_COLS, (int)SK_ARRAY_LEN(FETCH_COLS));
+    if (!sk_path_exists(path)) return SK_OK;
+    sk_manifest_free(m);
+    sk_status st = sk_manifest_read(m, path, NULL, err);
+    if (st) return sk_error_prefix(err, "the previous run's manifest: ");
+    sk_manifest_sort(m);
+    if (m->ncols != (int)SK_ARRAY_LEN(FETCH_COLS) || memcmp(m->cols, FETCH_COLS, sizeof FETCH_COLS)) {
+        sk_manifest_free(m);
+        return sk_error_set(err, SK_EFORMAT, "%s: expected the columns `dataset fetch` writes (objid class "
+                            "ra dec url bytes sha256 http_status attempts file), found others: not a "
+                            "fetch manifest (move it away)", path);
     }
-    free(data);
-    if (*n) qsort(*rows, *n, sizeof **rows, cmp_mrow);
     return SK_OK;
-}
-
-static const mrow *find_mrow(const mrow *rows, size_t n, const char *name)
-{
-    mrow key = {(char *)name, NULL};
-    return n ? bsearch(&key, rows, n, sizeof *rows, cmp_mrow) : NULL;
 }
 
 /* ---- run state ---- */
@@ -188,10 +165,9 @@ typedef struct {
     char **paths;        /* per catalog row: OUT/CLASS/name.jpg */
     char **rel;          /* per catalog row: CLASS/name.jpg */
     char **urls;         /* per catalog row */
-    char **cur;          /* per catalog row: this run's manifest line, or NULL */
+    cur_row *cur;        /* per catalog row: this run's manifest row, if set */
     size_t *job_row;     /* http job -> catalog row */
-    const mrow *prev;
-    size_t nprev;
+    const sk_manifest *prev; /* the previous run's (sorted by file) */
     char *manifest_path, *failed_path;
     sk_fetch_summary *sum;
     sk_progress bar;
@@ -210,43 +186,48 @@ typedef struct {
     int nwriters;
 } run_state;
 
-static char *make_line(const run_state *r, size_t row, size_t bytes, const char *sha, long status,
-                       int attempts)
+static void set_row(run_state *r, size_t row, size_t bytes, const char *sha, long status, int attempts)
 {
-    const sk_catalog_row *c = &r->cat->rows[row];
-    char buf[4096];
-    sk_snprintf(buf, sizeof buf, "%s\t%s\t%.15g\t%.15g\t%s\t%zu\t%s\t%ld\t%d\t%s", c->objid,
-                sk_class_name(c->cls), c->ra, c->dec, r->urls[row], bytes, sha, status, attempts, r->rel[row]);
-    return sk_xstrdup(buf);
+    cur_row *c = &r->cur[row];
+    c->set = 1;
+    c->bytes = bytes;
+    snprintf(c->sha, sizeof c->sha, "%s", sha);
+    c->status = status;
+    c->attempts = attempts;
 }
 
-/* Writes the merged manifest: previous rows for names this run did not touch, then this run's
- * rows, sorted by file path. */
+/* Writes the merged manifest: previous rows for files this run did not touch, and this run's
+ * rows, sorted by file. */
 static sk_status write_manifest(const run_state *r, sk_error *err)
 {
-    size_t cap = r->nprev + r->cat->n, n = 0;
-    mrow *all = sk_xmalloc((cap ? cap : 1) * sizeof *all);
-    for (size_t k = 0; k < r->cat->n; k++)
-        if (r->cur[k]) all[n++] = (mrow){r->rel[k], r->cur[k]};
-    size_t ncur = n;
-    if (ncur) qsort(all, ncur, sizeof *all, cmp_mrow);
-    for (size_t k = 0; k < r->nprev; k++) {
-        mrow key = r->prev[k];
-        if (ncur && bsearch(&key, all, ncur, sizeof *all, cmp_mrow)) continue;
-        all[n++] = key;
+    sk_manifest m;
+    sk_manifest_init(&m, FETCH_COLS, (int)SK_ARRAY_LEN(FETCH_COLS));
+    unsigned char *replaced = sk_xcalloc(r->prev->nrows + 1, 1);
+    sk_status st = SK_OK;
+    for (size_t k = 0; k < r->cat->n && !st; k++) {
+        const cur_row *c = &r->cur[k];
+        if (!c->set) continue;
+        const sk_catalog_row *cr = &r->cat->rows[k];
+        char ra[32], dec[32], bytes[24], status[24], attempts[24];
+        snprintf(ra, sizeof ra, "%.15g", cr->ra);
+        snprintf(dec, sizeof dec, "%.15g", cr->dec);
+        snprintf(bytes, sizeof bytes, "%zu", c->bytes);
+        snprintf(status, sizeof status, "%ld", c->status);
+        snprintf(attempts, sizeof attempts, "%d", c->attempts);
+        const char *f[] = {cr->objid, sk_class_name(cr->cls), ra, dec, r->urls[k], bytes, c->sha,
+                           status, attempts, r->rel[k]};
+        st = sk_manifest_add(&m, f, r->manifest_path, err);
+        long pi = sk_manifest_find(r->prev, r->rel[k]);
+        if (pi >= 0) replaced[pi] = 1;
     }
-    if (n) qsort(all, n, sizeof *all, cmp_mrow);
-    sk_buf b;
-    sk_buf_init(&b);
-    sk_buf_put_bytes(&b, MANIFEST_HEADER, strlen(MANIFEST_HEADER));
-    sk_buf_put_u8(&b, '\n');
-    for (size_t k = 0; k < n; k++) {
-        sk_buf_put_bytes(&b, all[k].line, strlen(all[k].line));
-        sk_buf_put_u8(&b, '\n');
+    for (size_t k = 0; k < r->prev->nrows && !st; k++)
+        if (!replaced[k]) sk_manifest_add_from(&m, r->prev, k);
+    if (!st) {
+        sk_manifest_sort(&m);
+        st = sk_manifest_write(&m, r->manifest_path, NULL, err);
     }
-    sk_status st = sk_write_file_atomic(r->manifest_path, b.data, b.len, err);
-    sk_buf_free(&b);
-    free(all);
+    free(replaced);
+    sk_manifest_free(&m);
     return st;
 }
 
@@ -370,8 +351,7 @@ static void drain_results(run_state *r)
         if (!it->ok) {
             add_failure(r, it->row, it->status, it->attempts, it->err);
         } else {
-            free(r->cur[it->row]);
-            r->cur[it->row] = make_line(r, it->row, it->len, it->sha, it->status, it->attempts);
+            set_row(r, it->row, it->len, it->sha, it->status, it->attempts);
             r->sum->fetched++;
             r->sum->bytes += it->len;
         }
@@ -519,26 +499,26 @@ sk_status sk_fetch_run(const sk_fetch_opts *o, const sk_catalog *cat, sk_fetch_s
     sum->failures = sk_xcalloc(cat->n ? cat->n : 1, sizeof *sum->failures);
     sk_status st = sk_mkdir_p(o->out_dir, err);
     if (st) return st;
+    sk_tmp_clean_stale(o->out_dir, NULL);
     for (int c = 0; c < SK_CLASS_COUNT; c++) {
         if (!cat->n_class[c]) continue;
+        /* never through a symbolic link out of OUT */
+        st = sk_mkdir_in(o->out_dir, sk_class_name((sk_obj_class)c), err);
         char *d = sk_path_join(o->out_dir, sk_class_name((sk_obj_class)c));
-        st = sk_mkdir_p(d, err);
         if (!st) remove_stale_parts(d);
         free(d);
         if (st) return st;
     }
     r.manifest_path = sk_path_join(o->out_dir, "manifest.tsv");
     r.failed_path = sk_path_join(o->out_dir, "failed.tsv");
-    mrow *prev = NULL;
-    size_t nprev = 0;
-    st = load_manifest(r.manifest_path, &prev, &nprev, err);
+    sk_manifest prev;
+    st = load_manifest(r.manifest_path, &prev, err);
     if (st) goto out_free;
-    r.prev = prev;
-    r.nprev = nprev;
+    r.prev = &prev;
     r.paths = sk_xcalloc(n ? n : 1, sizeof(char *));
     r.rel = sk_xcalloc(n ? n : 1, sizeof(char *));
     r.urls = sk_xcalloc(n ? n : 1, sizeof(char *));
-    r.cur = sk_xcalloc(n ? n : 1, sizeof(char *));
+    r.cur = sk_xcalloc(n ? n : 1, sizeof *r.cur);
     r.job_row = sk_xmalloc((n ? n : 1) * sizeof(size_t));
     const char **job_urls = sk_xmalloc((n ? n : 1) * sizeof(char *));
     size_t njobs = 0;
@@ -555,11 +535,10 @@ sk_status sk_fetch_run(const sk_fetch_opts *o, const sk_catalog *cat, sk_fetch_s
         int ev = existing_valid(r.paths[k], o->width, o->height, &bytes, sha, why, sizeof why);
         if (ev == 1) {
             sum->present++;
-            const mrow *pm = find_mrow(prev, nprev, r.rel[k]);
             /* keep the earlier run's row (its status and attempts) when it describes this file */
-            char needle[80];
-            snprintf(needle, sizeof needle, "\t%s\t", sha);
-            if (!(pm && strstr(pm->line, needle))) r.cur[k] = make_line(&r, k, bytes, sha, 0, 0);
+            long pi = sk_manifest_find(&prev, r.rel[k]);
+            if (!(pi >= 0 && !strcmp(sk_manifest_get(&prev, (size_t)pi, SK_MF_SHA256), sha)))
+                set_row(&r, k, bytes, sha, 0, 0);
             continue;
         }
         if (ev < 0) {
@@ -620,18 +599,13 @@ out_free:
         if (r.paths) free(r.paths[k]);
         if (r.rel) free(r.rel[k]);
         if (r.urls) free(r.urls[k]);
-        if (r.cur) free(r.cur[k]);
     }
     free(r.paths);
     free(r.rel);
     free(r.urls);
     free(r.cur);
     free(r.job_row);
-    for (size_t k = 0; k < nprev; k++) {
-        free(prev[k].name);
-        free(prev[k].line);
-    }
-    free(prev);
+    if (r.prev) sk_manifest_free(&prev);
     free(r.manifest_path);
     free(r.failed_path);
     return st;

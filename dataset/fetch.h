@@ -5,12 +5,14 @@
  * files are removed at the start of a run. A response counts only if it is HTTP 200, declares
  * an image Content-Type, decodes completely as JPEG (libjpeg warnings are errors) and has the
  * requested width and height. A re-run keeps every existing file that passes the same decode
- * check and fetches the rest. OUT/manifest.tsv (tab-separated, a header line, then one row per
- * file sorted by file: objid class ra dec url bytes sha256 http_status attempts file, where objid
- * is the catalog's digits and file is CLASS/name.jpg) is rewritten atomically, merged with the
- * previous one (rows are keyed by file), also every few seconds during a run; a valid file whose
- * row was lost (killed run) gets http_status 0 and attempts 0. OUT/failed.tsv (objid file class
- * line url http_status attempts reason) lists the objects that failed; removed when none.
+ * check and fetches the rest. OUT/manifest.tsv (manifest.h; one row per file sorted by file:
+ * objid class ra dec url bytes sha256 http_status attempts file, where objid is the catalog's
+ * digits and file is CLASS/name.jpg) is rewritten atomically, merged with the previous one (rows
+ * are keyed by file; a previous manifest that is malformed or not fetch's is an error, not
+ * overwritten), also every few seconds during a run; a valid file whose row was lost (killed run)
+ * gets http_status 0 and attempts 0. OUT/failed.tsv (objid file class line url http_status
+ * attempts reason) lists the objects that failed; removed when none. Class folders are created
+ * with sk_mkdir_in: one that is a symbolic link out of OUT is refused.
  * Not here: HTTP mechanics (http.h), catalog parsing (catalog.h). */
 #ifndef SK_FETCH_H
 #define SK_FETCH_H

@@ -157,6 +157,12 @@ sk_status sk_frame_read_mem(sk_frame *f, const uint8_t *data, size_t n, const ch
         return sk_error_set(err, SK_EFORMAT,
                             "%s: expected a FITS file (\"SIMPLE  =\" and at least 2880 bytes), "
                             "found %zu bytes%s", what, n, n >= 9 ? " without that card" : "");
+    /* cfitsio reads whole 2880-byte records from a memory file, past its end if the last one is
+     * short (found by tests/fuzz/fuzz_fits); a FITS file is whole records by definition. */
+    if (n % 2880 != 0)
+        return sk_error_set(err, SK_EFORMAT, "%s: expected a FITS file of whole 2880-byte records, "
+                            "found %zu bytes (%zu records and %zu bytes: truncated?)", what, n,
+                            n / 2880, n % 2880);
     /* cfitsio wants a writable pointer pair but never writes in READONLY mode; hand it a copy of
      * the pointer, not ownership. */
     void *mem = (void *)data;

@@ -12,6 +12,7 @@
 #include "fileio.h"
 #include "image.h"
 #include "log.h"
+#include "manifest.h"
 #include "mt19937.h"
 
 #include <dirent.h>
@@ -185,6 +186,11 @@ sk_status sk_pack_index_dir(sk_pack_index *idx, const char *dir, sk_error *err)
     size_t cap = 0;
     for (size_t i = 0; i < n && !s; i++) {
         if (!isdir[i]) continue;
+        if (!strncmp(names[i], ".import.tmp.", 12)) {
+            s = sk_error_set(err, SK_EINVAL, "%s/%s: the staging folder of an interrupted `dataset "
+                             "import`; run the import again (it removes it) or delete it", dir, names[i]);
+            break;
+        }
         if (idx->nclasses >= SK_SKDS_MAX_CLASSES) {
             s = sk_error_set(err, SK_ELIMIT, "%s: more than %d class folders", dir, SK_SKDS_MAX_CLASSES);
             break;
@@ -269,79 +275,19 @@ sk_status sk_pack_load_image(float *out, const char *path, uint32_t height, uint
 
 /* ---- manifest: optional objid/ra/dec per file ---- */
 
-typedef struct {
-    char *key; /* relative file path ("file" column) or objid text */
-    uint64_t objid;
-    double ra, dec;
-} man_row;
-
-static int cmp_man(const void *a, const void *b)
-{
-    return strcmp(((const man_row *)a)->key, ((const man_row *)b)->key);
-}
-
-/* Reads DIR/manifest.tsv if present: a header naming columns, objid/ra/dec/file used. */
-static sk_status load_manifest(const char *path, man_row **rows, size_t *nrows, char hex[65], sk_error *err)
-{
-    *rows = NULL;
-    *nrows = 0;
-    hex[0] = '\0';
-    if (!sk_file_exists(path)) return SK_OK;
-    uint8_t *txt;
-    size_t n;
-    sk_status s = sk_read_file(path, &txt, &n, (size_t)1 << 30, err);
-    if (s) return s;
-    sk_sha256_hex(txt, n, hex);
-    int c_obj = -1, c_ra = -1, c_dec = -1, c_file = -1;
-    size_t cap = 0;
-    char *save = NULL;
-    int line = 0;
-    for (char *l = strtok_r((char *)txt, "\n", &save); l; l = strtok_r(NULL, "\n", &save), line++) {
-        l[strcspn(l, "\r")] = '\0';
-        char *f[64];
-        int nf = 0;
-        for (char *p = l; nf < 64;) {
-            f[nf++] = p;
-            char *t = strchr(p, '\t');
-            if (!t) break;
-            *t = '\0';
-            p = t + 1;
-        }
-        if (line == 0) {
-            for (int i = 0; i < nf; i++) {
-                if (!strcmp(f[i], "objid")) c_obj = i;
-                else if (!strcmp(f[i], "ra")) c_ra = i;
-                else if (!strcmp(f[i], "dec")) c_dec = i;
-                else if (!strcmp(f[i], "file")) c_file = i;
-            }
-            if (c_obj < 0) break; /* not a manifest we understand: hash only */
-            continue;
-        }
-        int kc = c_file >= 0 ? c_file : c_obj;
-        if (kc >= nf || c_obj >= nf) continue;
-        if (*nrows == cap) {
-            cap = cap ? 2 * cap : 1024;
-            *rows = sk_xrealloc(*rows, cap * sizeof **rows);
-        }
-        man_row *r = &(*rows)[(*nrows)++];
-        r->key = sk_xstrdup(f[kc]);
-        char *end;
-        r->objid = strtoull(f[c_obj], &end, 10);
-        if (end == f[c_obj] || *end) r->objid = UINT64_MAX;
-        r->ra = c_ra >= 0 && c_ra < nf ? strtod(f[c_ra], NULL) : NAN;
-        r->dec = c_dec >= 0 && c_dec < nf ? strtod(f[c_dec], NULL) : NAN;
-    }
-    free(txt);
-    if (*nrows) qsort(*rows, *nrows, sizeof **rows, cmp_man);
-    return SK_OK;
-}
-
-/* objid, ra, dec for a file: the manifest row if any, else the numeric stem (else the index). */
-static void file_meta(sk_skds_record *rec, const char *relpath, size_t sorted_index,
-                      const man_row *rows, size_t nrows, int key_is_path)
+/* objid, ra, dec for a file: its manifest row if any (m sorted by file), else the numeric stem
+ * (else the file's index in the sorted list). */
+static void file_meta(sk_skds_record *rec, const char *relpath, size_t sorted_index, const sk_manifest *m)
 {
     rec->ra = NAN;
     rec->dec = NAN;
+    long i = m->nrows ? sk_manifest_find(m, relpath) : -1;
+    if (i >= 0) {
+        rec->objid = sk_manifest_objid(m, (size_t)i);
+        rec->ra = sk_manifest_f64(m, (size_t)i, SK_MF_RA);
+        rec->dec = sk_manifest_f64(m, (size_t)i, SK_MF_DEC);
+        return;
+    }
     const char *base = strrchr(relpath, '/');
     base = base ? base + 1 : relpath;
     char stem[256];
@@ -351,13 +297,21 @@ static void file_meta(sk_skds_record *rec, const char *relpath, size_t sorted_in
     char *end;
     unsigned long long v = strtoull(stem, &end, 10);
     rec->objid = (stem[0] >= '0' && stem[0] <= '9' && *end == '\0') ? (uint64_t)v : (uint64_t)sorted_index;
-    if (!nrows) return;
-    man_row key = {.key = (char *)(key_is_path ? relpath : stem)};
-    const man_row *r = bsearch(&key, rows, nrows, sizeof *rows, cmp_man);
-    if (!r) return;
-    if (r->objid != UINT64_MAX) rec->objid = r->objid;
-    rec->ra = r->ra;
-    rec->dec = r->dec;
+}
+
+/* DIR/manifest.tsv when there is one (strictly checked, sorted by file); empty otherwise. */
+static sk_status load_manifest(const char *dir, sk_manifest *m, char hex[65], sk_error *err)
+{
+    static const sk_manifest_col cols[] = {SK_MF_OBJID, SK_MF_CLASS, SK_MF_FILE};
+    hex[0] = '\0';
+    char *path = sk_path_join(dir, "manifest.tsv");
+    sk_status s = SK_OK;
+    if (sk_path_exists(path)) s = sk_manifest_read(m, path, hex, err);
+    else sk_manifest_init(m, cols, 3);
+    free(path);
+    if (s) return s;
+    sk_manifest_sort(m);
+    return SK_OK;
 }
 
 sk_status sk_pack_run(const sk_pack_opts *o, sk_pack_stats *stats, sk_error *err)
@@ -402,14 +356,9 @@ sk_status sk_pack_run(const sk_pack_opts *o, sk_pack_stats *stats, sk_error *err
     sk_pack_keras_split(order, split, n, o->seed, o->val);
     uint8_t (*digest)[32] = sk_xcalloc(n, 32);
 
-    man_row *rows = NULL;
-    size_t nrows = 0;
+    sk_manifest man;
     char man_hex[65];
-    char *man_path = sk_path_join(o->in_dir, "manifest.tsv");
-    s = load_manifest(man_path, &rows, &nrows, man_hex, err);
-    free(man_path);
-    int key_is_path = 0;
-    for (size_t i = 0; i < nrows && !key_is_path; i++) key_is_path = strchr(rows[i].key, '/') != NULL;
+    s = load_manifest(o->in_dir, &man, man_hex, err);
 
     const size_t npx = (size_t)o->height * o->width * 3;
     /* Two images in flight per thread, within the staging memory cap. The batch size only
@@ -446,7 +395,7 @@ sk_status sk_pack_run(const sk_pack_opts *o, sk_pack_stats *stats, sk_error *err
             }
             const size_t k = b0 + (size_t)j, fi = (size_t)order[k];
             sk_skds_record rec;
-            file_meta(&rec, idx.relpath[fi], fi, rows, nrows, key_is_path);
+            file_meta(&rec, idx.relpath[fi], fi, &man);
             rec.label = idx.label[fi];
             rec.split = split[k];
             const float *f = fbuf + (size_t)j * npx;
@@ -492,8 +441,7 @@ sk_status sk_pack_run(const sk_pack_opts *o, sk_pack_stats *stats, sk_error *err
         stats->ntrain = n - stats->nval;
         stats->seconds = sk_now() - t0;
     }
-    for (size_t i = 0; i < nrows; i++) free(rows[i].key);
-    free(rows);
+    sk_manifest_free(&man);
     free(fbuf);
     free(ubuf);
     free(errs);

@@ -14,13 +14,11 @@
 #include "buildinfo.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define PREAMBLE_SIZE 128u
@@ -78,7 +76,13 @@ void sk_skds_header_init(sk_skds_header *h)
     h->resize = SK_RESIZE_NONE;
 }
 
-/* A class name must be usable as a directory and file-name component (export, pack). */
+static int class_char_ok(unsigned char c, int first)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') return 1;
+    return !first && (c == '-' || c == '.');
+}
+
+/* Checks len bytes of name (which need not be NUL-terminated within them). */
 static sk_status check_class_name(const char *name, size_t len, const char *what, uint32_t i,
                                   sk_error *err)
 {
@@ -88,15 +92,27 @@ static sk_status check_class_name(const char *name, size_t len, const char *what
     if (len >= SK_SKDS_NAME_MAX)
         return sk_error_set(err, SK_EINVAL, "%s: class %u: name is %zu bytes, at most %d allowed",
                             what, i, len, SK_SKDS_NAME_MAX - 1);
-    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
-        return sk_error_set(err, SK_EINVAL, "%s: class %u: name \"%s\" is not allowed", what, i, name);
     for (size_t k = 0; k < len; k++) {
         unsigned char c = (unsigned char)name[k];
-        if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')
-            return sk_error_set(err, SK_EINVAL,
-                                "%s: class %u: name contains byte 0x%02x at %zu (no control "
-                                "characters or slashes allowed)", what, i, c, k);
+        if (!class_char_ok(c, k == 0))
+            return sk_error_set(err, SK_EINVAL, "%s: class %u: name has byte 0x%02x at %zu; "
+                                "class names use " SK_CLASS_NAME_ALPHABET, what, i, c, k);
     }
+    return SK_OK;
+}
+
+sk_status sk_class_name_check(const char *name, const char *what, sk_error *err)
+{
+    size_t len = strnlen(name, SK_SKDS_NAME_MAX);
+    for (size_t k = 0; k < len; k++) {
+        unsigned char c = (unsigned char)name[k];
+        if (!class_char_ok(c, k == 0))
+            return sk_error_set(err, SK_EINVAL, "%s: class name has byte 0x%02x at %zu; class names "
+                                "use " SK_CLASS_NAME_ALPHABET, what, c, k);
+    }
+    if (len == 0 || len >= SK_SKDS_NAME_MAX)
+        return sk_error_set(err, SK_EINVAL, "%s: class name is %zu bytes; class names use "
+                            SK_CLASS_NAME_ALPHABET, what, len);
     return SK_OK;
 }
 
@@ -228,6 +244,7 @@ sk_status sk_skds_writer_open(sk_skds_writer **out, const char *path, const sk_s
         if (err) err->code = SK_EINVAL;
         return SK_EINVAL;
     }
+    sk_tmp_clean_stale_for(path); /* what killed writers of path left, reported */
     sk_skds_writer *w = sk_xcalloc(1, sizeof *w);
     w->h = *h;
     w->rb = sk_skds_record_bytes(h);
@@ -412,44 +429,12 @@ done:
 /* ------------------------------------------------------------------------------------------ */
 /* reader */
 
-/* The PROV section: provenance (key, value) pairs into ds->prov. */
-static sk_status parse_prov(sk_skds *ds, const uint8_t *p, size_t n, const char *what,
-                            sk_error *err)
+/* The preamble: magic, version, sizes, the section table (each section where the previous one
+ * ends), padding and every CRC (the pixels' unless flags skip it). */
+static sk_status parse_preamble(const uint8_t *p, size_t n, const char *what, unsigned flags,
+                                uint64_t off[NSECT], uint64_t len[NSECT], uint32_t *versionp,
+                                sk_error *err)
 {
-    sk_status s;
-    sk_reader r;
-    char field[64];
-    sk_reader_init(&r, p, n, what);
-    uint32_t np;
-    if ((s = sk_rd_u32(&r, &np, "provenance count", err))) return s;
-    if (np > PROV_MAX || np > sk_reader_left(&r) / 8)
-        return sk_error_set(err, SK_EFORMAT, "%s: field 'provenance count': expected at most %u "
-                            "(and what the section can hold), found %u", what, PROV_MAX, np);
-    ds->prov = sk_xcalloc(np ? np : 1, sizeof *ds->prov);
-    for (uint32_t i = 0; i < np; i++) {
-        snprintf(field, sizeof field, "provenance key %u", i);
-        if ((s = sk_rd_str(&r, ds->prov[i].key, sizeof ds->prov[i].key, field, err))) return s;
-        ds->nprov = i + 1;
-        uint32_t vlen;
-        snprintf(field, sizeof field, "provenance value %u", i);
-        if ((s = sk_rd_u32(&r, &vlen, field, err))) return s;
-        if (vlen > sk_reader_left(&r) || vlen >= PROV_VALUE_MAX)
-            return sk_error_set(err, SK_EFORMAT, "%s: field '%s': length %u exceeds the %zu bytes left",
-                                what, field, vlen, sk_reader_left(&r));
-        ds->prov[i].value = sk_xmalloc((size_t)vlen + 1);
-        if ((s = sk_rd_bytes(&r, ds->prov[i].value, vlen, field, err))) return s;
-        ds->prov[i].value[vlen] = '\0';
-    }
-    if (sk_reader_left(&r) != 0)
-        return sk_error_set(err, SK_EFORMAT, "%s: section PROV: %zu unexpected bytes after the last entry",
-                            what, sk_reader_left(&r));
-    return SK_OK;
-}
-
-static sk_status parse(sk_skds *ds, const uint8_t *p, size_t n, const char *what, unsigned flags,
-                       sk_error *err)
-{
-    sk_status s;
     if (n < PREAMBLE_SIZE)
         return sk_error_set(err, SK_EFORMAT, "%s: file is %zu bytes, shorter than the %u-byte preamble",
                             what, n, PREAMBLE_SIZE);
@@ -476,7 +461,6 @@ static sk_status parse(sk_skds *ds, const uint8_t *p, size_t n, const char *what
     if (sk_le_load32(p + 120) != 0)
         return sk_error_set(err, SK_EFORMAT, "%s: field 'reserved': expected 0, found %u", what,
                             sk_le_load32(p + 120));
-    uint64_t off[NSECT], len[NSECT];
     uint32_t crc[NSECT];
     for (int k = 0; k < NSECT; k++) {
         const uint8_t *e = p + 24 + 24 * k;
@@ -516,11 +500,17 @@ static sk_status parse(sk_skds *ds, const uint8_t *p, size_t n, const char *what
             return sk_error_set(err, SK_ECHECKSUM, "%s: section %s CRC-32: expected %08x, found %08x "
                                 "(corrupt data)", what, SECT_NAME[k], crc[k], c);
     }
+    *versionp = version;
+    return SK_OK;
+}
 
-    /* HEAD */
+/* HEAD: the header fields, checked like the writer checks them. */
+static sk_status parse_head(sk_skds *ds, const uint8_t *p, size_t n, const char *what, sk_error *err)
+{
+    sk_status s;
     sk_reader r;
     char field[64];
-    sk_reader_init(&r, p + off[S_HEAD], (size_t)len[S_HEAD], what);
+    sk_reader_init(&r, p, n, what);
     sk_skds_header *h = &ds->h;
     uint32_t dtype, recsize, rule, resize;
     if ((s = sk_rd_u64(&r, &ds->count, "count", err)) || (s = sk_rd_u32(&r, &h->height, "height", err)) ||
@@ -553,8 +543,15 @@ static sk_status parse(sk_skds *ds, const uint8_t *p, size_t n, const char *what
     if (h->dtype == SK_SKDS_F32 && !host_is_le())
         return sk_error_set(err, SK_EUNSUPPORTED, "%s: float32 pixels need a little-endian host", what);
     ds->record_bytes = sk_skds_record_bytes(h);
+    return SK_OK;
+}
 
-    /* Sizes implied by the count. */
+/* RECS and PIXL sizes implied by the count, then every record. */
+static sk_status parse_recs(sk_skds *ds, const uint8_t *p, const uint64_t *off, const uint64_t *len,
+                            const char *what, sk_error *err)
+{
+    sk_status s;
+    const sk_skds_header *h = &ds->h;
     if (ds->count > len[S_RECS] / RECORD_SIZE || ds->count * RECORD_SIZE != len[S_RECS])
         return sk_error_set(err, SK_EFORMAT, "%s: section RECS length: expected %" PRIu64 " x %u, found %" PRIu64,
                             what, ds->count, RECORD_SIZE, len[S_RECS]);
@@ -562,7 +559,6 @@ static sk_status parse(sk_skds *ds, const uint8_t *p, size_t n, const char *what
         return sk_error_set(err, SK_EFORMAT, "%s: section PIXL length: expected %" PRIu64 " x %zu, found %" PRIu64,
                             what, ds->count, ds->record_bytes, len[S_PIXL]);
 
-    /* RECS */
     ds->records = sk_xmalloc((size_t)ds->count * sizeof *ds->records + 1);
     const uint8_t *q = p + off[S_RECS];
     for (uint64_t i = 0; i < ds->count; i++, q += RECORD_SIZE) {
@@ -575,11 +571,55 @@ static sk_status parse(sk_skds *ds, const uint8_t *p, size_t n, const char *what
         memcpy(&rec->dec, &dec, 8);
         if ((s = check_record(rec, h->nclasses, what, i, err))) return s;
     }
+    return SK_OK;
+}
 
+/* PROV: count, then key/value strings, nothing after. */
+static sk_status parse_prov(sk_skds *ds, const uint8_t *p, size_t n, const char *what, sk_error *err)
+{
+    sk_status s;
+    sk_reader r;
+    char field[64];
+    sk_reader_init(&r, p, n, what);
+    uint32_t np;
+    if ((s = sk_rd_u32(&r, &np, "provenance count", err))) return s;
+    if (np > PROV_MAX || np > sk_reader_left(&r) / 8)
+        return sk_error_set(err, SK_EFORMAT, "%s: field 'provenance count': expected at most %u "
+                            "(and what the section can hold), found %u", what, PROV_MAX, np);
+    ds->prov = sk_xcalloc(np ? np : 1, sizeof *ds->prov);
+    for (uint32_t i = 0; i < np; i++) {
+        snprintf(field, sizeof field, "provenance key %u", i);
+        if ((s = sk_rd_str(&r, ds->prov[i].key, sizeof ds->prov[i].key, field, err))) return s;
+        ds->nprov = i + 1;
+        uint32_t vlen;
+        snprintf(field, sizeof field, "provenance value %u", i);
+        if ((s = sk_rd_u32(&r, &vlen, field, err))) return s;
+        if (vlen > sk_reader_left(&r) || vlen >= PROV_VALUE_MAX)
+            return sk_error_set(err, SK_EFORMAT, "%s: field '%s': length %u exceeds the %zu bytes left",
+                                what, field, vlen, sk_reader_left(&r));
+        ds->prov[i].value = sk_xmalloc((size_t)vlen + 1);
+        if ((s = sk_rd_bytes(&r, ds->prov[i].value, vlen, field, err))) return s;
+        ds->prov[i].value[vlen] = '\0';
+    }
+    if (sk_reader_left(&r) != 0)
+        return sk_error_set(err, SK_EFORMAT, "%s: section PROV: %zu unexpected bytes after the last entry",
+                            what, sk_reader_left(&r));
+    return SK_OK;
+}
+
+static sk_status parse(sk_skds *ds, const uint8_t *p, size_t n, const char *what, unsigned flags,
+                       sk_error *err)
+{
+    uint64_t off[NSECT], len[NSECT];
+    uint32_t version;
+    sk_status s;
+    if ((s = parse_preamble(p, n, what, flags, off, len, &version, err))) return s;
+    if ((s = parse_head(ds, p + off[S_HEAD], (size_t)len[S_HEAD], what, err))) return s;
+    if ((s = parse_recs(ds, p, off, len, what, err))) return s;
     if ((s = parse_prov(ds, p + off[S_PROV], (size_t)len[S_PROV], what, err))) return s;
     ds->pixels = p + off[S_PIXL];
     ds->version = version;
-    ds->file_size = file_size;
+    ds->file_size = n;
     return SK_OK;
 }
 
@@ -595,29 +635,24 @@ sk_status sk_skds_open_buffer(sk_skds *ds, const void *data, size_t len, const c
 sk_status sk_skds_open(sk_skds *ds, const char *path, unsigned flags, sk_error *err)
 {
     memset(ds, 0, sizeof *ds);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sk_error_set(err, errno == ENOENT ? SK_ENOTFOUND : SK_EIO, "%s: cannot open: %s", path,
-                            strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int fd;
+    uint64_t size = 0;
+    sk_status s = sk_open_regular(path, &fd, &size, err); /* no blocking on a FIFO */
+    if (s) return s;
+    if (size < PREAMBLE_SIZE || size > SIZE_MAX) {
         close(fd);
-        return sk_error_set(err, SK_EIO, "%s: not a regular file", path);
+        return sk_error_set(err, SK_EFORMAT, "%s: file is %llu bytes, shorter than the %u-byte preamble",
+                            path, (unsigned long long)size, PREAMBLE_SIZE);
     }
-    if ((uint64_t)st.st_size < PREAMBLE_SIZE) {
-        close(fd);
-        return sk_error_set(err, SK_EFORMAT, "%s: file is %lld bytes, shorter than the %u-byte preamble",
-                            path, (long long)st.st_size, PREAMBLE_SIZE);
-    }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED)
-        return sk_error_set(err, SK_EIO, "%s: mmap of %lld bytes failed: %s", path,
-                            (long long)st.st_size, strerror(errno));
+        return sk_error_set(err, SK_EIO, "%s: mmap of %llu bytes failed: %s", path,
+                            (unsigned long long)size, strerror(errno));
     ds->map = m;
-    ds->map_len = (size_t)st.st_size;
+    ds->map_len = (size_t)size;
     ds->owns_map = 1;
-    sk_status s = parse(ds, m, ds->map_len, path, flags, err);
+    s = parse(ds, m, ds->map_len, path, flags, err);
     if (s) sk_skds_close(ds);
     return s;
 }

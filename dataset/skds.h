@@ -64,6 +64,14 @@ typedef struct {
     double ra, dec; /* degrees; NAN when unknown */
 } sk_skds_record;
 
+/* The one class-name alphabet of skytune (class folders of fetch, cutout, synth, import and
+ * pack, manifest rows, .skds headers, exports): 1..63 characters from A-Z a-z 0-9 '_' '-' '.',
+ * the first one a letter, a digit or '_'. So a class name is always a plain folder name, never
+ * hidden, never an option, safe in shells, gnuplot scripts and HTML. SK_EINVAL names the
+ * offending byte and its position; `what` prefixes the message. */
+#define SK_CLASS_NAME_ALPHABET "A-Z a-z 0-9 _ - . (first: a letter, a digit or _), 1..63 characters"
+sk_status sk_class_name_check(const char *name, const char *what, sk_error *err) SK_WUR;
+
 /* Fills h with defaults: 0 sizes, 3 channels, u8, no classes, seed 0, val 0, keras rule,
  * resize none, empty source. */
 void sk_skds_header_init(sk_skds_header *h);

@@ -5,13 +5,15 @@
  * class keeps only rows whose three components all lie inside that class's [0.5%, 99.5%]
  * quantiles, then fits mean and covariance (Cholesky factor printed). The output is a pure
  * function of the CSV (fixed row order, fixed printf formats), so tests can regenerate it and
- * compare byte for byte. Not the general catalog reader (catalog.h): header names + commas only. */
+ * compare byte for byte. Not the general catalog reader (catalog.h): the project's CSV scanner
+ * (core/csv.h) with columns bound by header name (class, g, r, i), other columns ignored. */
 #include "synth.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "fileio.h"
 #include "stats.h"
 
@@ -28,91 +30,62 @@ static double quantile(const double *sorted, size_t n, double p)
     return sorted[(size_t)floor(p * (double)(n - 1))];
 }
 
-/* Splits line in place at commas into at most cap fields; returns the count. */
-static int split_csv(char *line, char **field, int cap)
+/* Column index of header name in the current record (trimmed, exact), or -1. */
+static int find_col(const sk_csv *csv, const char *name)
 {
-    int nf = 0;
-    char *p = line;
-    while (nf < cap) {
-        field[nf++] = p;
-        char *c = strchr(p, ',');
-        if (!c) break;
-        *c = 0;
-        p = c + 1;
-    }
-    for (int k = 0; k < nf; k++) { /* trim CR, spaces and quotes */
-        char *s = field[k];
-        size_t len = strlen(s);
-        while (len && (s[len - 1] == '\r' || s[len - 1] == '\n' || s[len - 1] == ' ' ||
-                       s[len - 1] == '"'))
-            s[--len] = 0;
-        while (*s == ' ' || *s == '"') s++;
-        field[k] = s;
-    }
-    return nf;
-}
-
-static int find_col(char **field, int nf, const char *name)
-{
-    for (int k = 0; k < nf; k++)
-        if (strcmp(field[k], name) == 0) return k;
+    char buf[64];
+    for (size_t k = 0; k < sk_csv_nfields(csv); k++)
+        if (sk_text_trimmed(sk_csv_field(csv, k), buf, sizeof buf) == 0 && strcmp(buf, name) == 0)
+            return (int)k;
     return -1;
 }
 
-sk_status sk_synth_calibrate(const char *catalog_path, FILE *out, sk_error *err)
+/* Reads (r, g-r, r-i) of every GALAXY/QSO/STAR row into s[label], in file order. */
+static sk_status read_samples(sample s[SK_SYNTH_NCLASSES], const char *text, size_t len,
+                              const char *path, sk_error *err)
 {
-    uint8_t *text = NULL;
-    size_t len = 0;
-    sk_status st = sk_read_file(catalog_path, &text, &len, (size_t)1 << 30, err);
-    if (st) return st;
-    sample s[SK_SYNTH_NCLASSES];
-    memset(s, 0, sizeof s);
-    char *field[64];
-    int col_class = -1, col_g = -1, col_r = -1, col_i = -1;
-    size_t lineno = 0;
-    char *save = NULL;
-    for (char *line = strtok_r((char *)text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        lineno++;
-        int nf = split_csv(line, field, 64);
-        if (lineno == 1) {
-            col_class = find_col(field, nf, "class");
-            col_g = find_col(field, nf, "g");
-            col_r = find_col(field, nf, "r");
-            col_i = find_col(field, nf, "i");
-            if (col_class < 0 || col_g < 0 || col_r < 0 || col_i < 0) {
-                st = sk_error_set(err, SK_EFORMAT,
-                                  "%s: line 1: expected header columns class, g, r, i; found "
-                                  "class:%s g:%s r:%s i:%s", catalog_path,
-                                  col_class < 0 ? "missing" : "ok", col_g < 0 ? "missing" : "ok",
-                                  col_r < 0 ? "missing" : "ok", col_i < 0 ? "missing" : "ok");
-                goto done;
-            }
-            continue;
-        }
-        if (nf == 1 && field[0][0] == 0) continue; /* blank line */
-        int need = col_class;
-        if (col_g > need) need = col_g;
-        if (col_r > need) need = col_r;
-        if (col_i > need) need = col_i;
-        if (nf <= need) {
-            st = sk_error_set(err, SK_EFORMAT, "%s: line %zu: expected at least %d fields, found %d",
-                              catalog_path, lineno, need + 1, nf);
+    sk_csv csv;
+    sk_csv_init(&csv, text, len);
+    sk_csv_skip_comments(&csv);
+    long line = 0;
+    const char *why = NULL;
+    int col[4] = {-1, -1, -1, -1}; /* class, g, r, i */
+    static const char *const names[4] = {"class", "g", "r", "i"};
+    sk_status st = SK_OK;
+    int r = sk_csv_next(&csv, &line, &why);
+    if (r > 0)
+        for (int k = 0; k < 4; k++) col[k] = find_col(&csv, names[k]);
+    if (r <= 0 || col[0] < 0 || col[1] < 0 || col[2] < 0 || col[3] < 0) {
+        st = sk_error_set(err, SK_EFORMAT, "%s: line %ld: expected header columns class, g, r, i; "
+                          "found class:%s g:%s r:%s i:%s", path, r > 0 ? line : 1L,
+                          col[0] < 0 ? "missing" : "ok", col[1] < 0 ? "missing" : "ok",
+                          col[2] < 0 ? "missing" : "ok", col[3] < 0 ? "missing" : "ok");
+        goto done;
+    }
+    const size_t nheader = sk_csv_nfields(&csv);
+    while ((r = sk_csv_next(&csv, &line, &why)) != 0) {
+        if (r < 0) {
+            st = sk_error_set(err, SK_EFORMAT, "%s: line %ld: %s", path, line, why);
             goto done;
         }
-        int label = sk_synth_class_parse(field[col_class]);
+        if (sk_csv_blank_record(&csv)) continue;
+        if (sk_csv_nfields(&csv) != nheader) {
+            st = sk_error_set(err, SK_EFORMAT, "%s: line %ld: expected %zu fields (the header's count), "
+                              "found %zu", path, line, nheader, sk_csv_nfields(&csv));
+            goto done;
+        }
+        char cls[16];
+        int label = sk_text_trimmed(sk_csv_field(&csv, (size_t)col[0]), cls, sizeof cls) ? -1
+                                                                                         : sk_synth_class_parse(cls);
         if (label < 0) continue; /* other classes are not simulated */
         double m[3];
-        const int cols[3] = {col_g, col_r, col_i};
-        for (int b = 0; b < 3; b++) {
-            char *end = NULL;
-            m[b] = strtod(field[cols[b]], &end);
-            if (end == field[cols[b]] || *end != 0 || !isfinite(m[b])) {
-                st = sk_error_set(err, SK_EFORMAT, "%s: line %zu: magnitude column %d: expected a "
-                                  "number, found \"%s\"", catalog_path, lineno, cols[b] + 1,
-                                  field[cols[b]]);
+        for (int b = 0; b < 3; b++)
+            if (sk_parse_f64(sk_csv_field(&csv, (size_t)col[1 + b]), &m[b]) != 0) {
+                st = sk_error_set(err, SK_EFORMAT, "%s: line %ld: magnitude column %d: expected a "
+                                  "number, found \"%.40s\"", path, line, col[1 + b] + 1,
+                                  sk_csv_field(&csv, (size_t)col[1 + b]));
                 goto done;
             }
-        }
         sample *sp = &s[label];
         if (sp->n == sp->cap) {
             sp->cap = sp->cap ? sp->cap * 2 : 1024;
@@ -127,10 +100,76 @@ sk_status sk_synth_calibrate(const char *catalog_path, FILE *out, sk_error *err)
     for (int c = 0; c < SK_SYNTH_NCLASSES; c++)
         if (s[c].n < 10) {
             st = sk_error_set(err, SK_EFORMAT, "%s: class %s: expected at least 10 rows, found %zu",
-                              catalog_path, sk_synth_class_name(c), s[c].n);
+                              path, sk_synth_class_name(c), s[c].n);
             goto done;
         }
+done:
+    sk_csv_free(&csv);
+    return st;
+}
 
+/* One class's fit: quantile bounds, then mean, covariance and its Cholesky factor over the rows
+ * inside the bounds. */
+typedef struct {
+    double lo[NCOMP], hi[NCOMP], mean[NCOMP], L[NCOMP][NCOMP];
+    size_t used;
+} class_fit;
+
+static sk_status fit_class(class_fit *f, const sample *sc, const char *path, int c, sk_error *err)
+{
+    size_t n = sc->n;
+    double *lo = f->lo, *hi = f->hi, *mean = f->mean;
+    double *tmp = sk_xmalloc(n * sizeof(double));
+    for (int k = 0; k < NCOMP; k++) {
+        for (size_t j = 0; j < n; j++) tmp[j] = sc->v[j * NCOMP + k];
+        qsort(tmp, n, sizeof(double), sk_cmp_double);
+        lo[k] = quantile(tmp, n, 0.005);
+        hi[k] = quantile(tmp, n, 0.995);
+    }
+    free(tmp);
+    double cov[NCOMP][NCOMP];
+    memset(cov, 0, sizeof cov);
+    memset(mean, 0, NCOMP * sizeof *mean);
+    size_t used = 0;
+    for (size_t j = 0; j < n; j++) {
+        const double *v = sc->v + j * NCOMP;
+        int ok = 1;
+        for (int k = 0; k < NCOMP; k++) ok &= v[k] >= lo[k] && v[k] <= hi[k];
+        if (!ok) continue;
+        used++;
+        for (int k = 0; k < NCOMP; k++) mean[k] += v[k];
+    }
+    for (int k = 0; k < NCOMP; k++) mean[k] /= (double)used;
+    for (size_t j = 0; j < n; j++) {
+        const double *v = sc->v + j * NCOMP;
+        int ok = 1;
+        for (int k = 0; k < NCOMP; k++) ok &= v[k] >= lo[k] && v[k] <= hi[k];
+        if (!ok) continue;
+        for (int a = 0; a < NCOMP; a++)
+            for (int b = 0; b < NCOMP; b++) cov[a][b] += (v[a] - mean[a]) * (v[b] - mean[b]);
+    }
+    for (int a = 0; a < NCOMP; a++)
+        for (int b = 0; b < NCOMP; b++) cov[a][b] /= (double)(used - 1);
+    memset(f->L, 0, sizeof f->L);
+    for (int a = 0; a < NCOMP; a++)
+        for (int b = 0; b <= a; b++) {
+            double sum = cov[a][b];
+            for (int k = 0; k < b; k++) sum -= f->L[a][k] * f->L[b][k];
+            if (a == b) {
+                if (!(sum > 0))
+                    return sk_error_set(err, SK_ENUMERIC, "%s: class %s: covariance is not "
+                                        "positive definite", path, sk_synth_class_name(c));
+                f->L[a][a] = sqrt(sum);
+            } else {
+                f->L[a][b] = sum / f->L[b][b];
+            }
+        }
+    f->used = used;
+    return SK_OK;
+}
+
+static void print_header(FILE *out)
+{
     fprintf(out,
             "/* synth_calib.h: per-class colour-magnitude distributions of the simulator, fitted to a\n"
             " * real SDSS catalog. GENERATED, do not edit: regenerate with\n"
@@ -149,65 +188,32 @@ sk_status sk_synth_calibrate(const char *catalog_path, FILE *out, sk_error *err)
             "    double lo[3], hi[3];\n"
             "} sk_synth_calib;\n\n"
             "static const sk_synth_calib SK_SYNTH_CALIB[3] = {\n");
-    for (int c = 0; c < SK_SYNTH_NCLASSES; c++) {
-        size_t n = s[c].n;
-        double lo[NCOMP], hi[NCOMP];
-        double *tmp = sk_xmalloc(n * sizeof(double));
-        for (int k = 0; k < NCOMP; k++) {
-            for (size_t j = 0; j < n; j++) tmp[j] = s[c].v[j * NCOMP + k];
-            qsort(tmp, n, sizeof(double), sk_cmp_double);
-            lo[k] = quantile(tmp, n, 0.005);
-            hi[k] = quantile(tmp, n, 0.995);
+}
+
+sk_status sk_synth_calibrate(const char *catalog_path, FILE *out, sk_error *err)
+{
+    uint8_t *text = NULL;
+    size_t len = 0;
+    sk_status st = sk_read_file(catalog_path, &text, &len, (size_t)1 << 30, err);
+    if (st) return st;
+    sample s[SK_SYNTH_NCLASSES];
+    memset(s, 0, sizeof s);
+    class_fit fit[SK_SYNTH_NCLASSES];
+    st = read_samples(s, (const char *)text, len, catalog_path, err);
+    for (int c = 0; c < SK_SYNTH_NCLASSES && !st; c++) st = fit_class(&fit[c], &s[c], catalog_path, c, err);
+    if (!st) {
+        print_header(out);
+        for (int c = 0; c < SK_SYNTH_NCLASSES; c++) {
+            const class_fit *f = &fit[c];
+            fprintf(out, "    {\"%s\", %zu, %zu,\n", sk_synth_class_name(c), s[c].n, f->used);
+            fprintf(out, "     {%.6f, %.6f, %.6f},\n", f->mean[0], f->mean[1], f->mean[2]);
+            fprintf(out, "     {{%.6f, 0, 0}, {%.6f, %.6f, 0}, {%.6f, %.6f, %.6f}},\n", f->L[0][0],
+                    f->L[1][0], f->L[1][1], f->L[2][0], f->L[2][1], f->L[2][2]);
+            fprintf(out, "     {%.6f, %.6f, %.6f},\n     {%.6f, %.6f, %.6f}},\n", f->lo[0], f->lo[1],
+                    f->lo[2], f->hi[0], f->hi[1], f->hi[2]);
         }
-        free(tmp);
-        double mean[NCOMP] = {0, 0, 0}, cov[NCOMP][NCOMP];
-        memset(cov, 0, sizeof cov);
-        size_t used = 0;
-        for (size_t j = 0; j < n; j++) {
-            const double *v = s[c].v + j * NCOMP;
-            int ok = 1;
-            for (int k = 0; k < NCOMP; k++) ok &= v[k] >= lo[k] && v[k] <= hi[k];
-            if (!ok) continue;
-            used++;
-            for (int k = 0; k < NCOMP; k++) mean[k] += v[k];
-        }
-        for (int k = 0; k < NCOMP; k++) mean[k] /= (double)used;
-        for (size_t j = 0; j < n; j++) {
-            const double *v = s[c].v + j * NCOMP;
-            int ok = 1;
-            for (int k = 0; k < NCOMP; k++) ok &= v[k] >= lo[k] && v[k] <= hi[k];
-            if (!ok) continue;
-            for (int a = 0; a < NCOMP; a++)
-                for (int b = 0; b < NCOMP; b++) cov[a][b] += (v[a] - mean[a]) * (v[b] - mean[b]);
-        }
-        for (int a = 0; a < NCOMP; a++)
-            for (int b = 0; b < NCOMP; b++) cov[a][b] /= (double)(used - 1);
-        double L[NCOMP][NCOMP];
-        memset(L, 0, sizeof L);
-        for (int a = 0; a < NCOMP; a++)
-            for (int b = 0; b <= a; b++) {
-                double sum = cov[a][b];
-                for (int k = 0; k < b; k++) sum -= L[a][k] * L[b][k];
-                if (a == b) {
-                    if (!(sum > 0)) {
-                        st = sk_error_set(err, SK_ENUMERIC, "%s: class %s: covariance is not "
-                                          "positive definite", catalog_path, sk_synth_class_name(c));
-                        goto done;
-                    }
-                    L[a][a] = sqrt(sum);
-                } else {
-                    L[a][b] = sum / L[b][b];
-                }
-            }
-        fprintf(out, "    {\"%s\", %zu, %zu,\n", sk_synth_class_name(c), n, used);
-        fprintf(out, "     {%.6f, %.6f, %.6f},\n", mean[0], mean[1], mean[2]);
-        fprintf(out, "     {{%.6f, 0, 0}, {%.6f, %.6f, 0}, {%.6f, %.6f, %.6f}},\n", L[0][0], L[1][0],
-                L[1][1], L[2][0], L[2][1], L[2][2]);
-        fprintf(out, "     {%.6f, %.6f, %.6f},\n     {%.6f, %.6f, %.6f}},\n", lo[0], lo[1], lo[2],
-                hi[0], hi[1], hi[2]);
+        fprintf(out, "};\n\n#endif\n");
     }
-    fprintf(out, "};\n\n#endif\n");
-done:
     for (int c = 0; c < SK_SYNTH_NCLASSES; c++) free(s[c].v);
     free(text);
     return st;

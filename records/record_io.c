@@ -147,7 +147,10 @@ static sk_status walk(const walker *w, const char *dir, int depth, sk_error *err
     if (depth > MAX_DEPTH)
         return sk_error_set(err, SK_ELIMIT, "%s: directories nested deeper than %d below the results root", dir, MAX_DEPTH);
     if (has_file(dir, "FAILED")) return w->visit(w->ctx, dir, SK_CELL_FAILED, err);
-    if (has_file(dir, "run.json"))
+    char *rj = sk_path_join(dir, "run.json");
+    int is_cell = sk_path_exists(rj); /* a FIFO run.json is refused when read, not skipped */
+    free(rj);
+    if (is_cell)
         return w->visit(w->ctx, dir, sk_record_is_done(dir) ? SK_CELL_DONE : SK_CELL_INCOMPLETE, err);
     DIR *d = opendir(dir);
     if (!d) return sk_error_set(err, SK_EIO, "%s: cannot open directory", dir);

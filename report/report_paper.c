@@ -1,8 +1,8 @@
-/* report_paper.c: reader of the study's runs CSV (see report_paper.h). A small RFC 4180 field
- * splitter (quoted fields with "" escapes) over the whole file; errors name file:line and the
- * column. */
+/* report_paper.c: reader of the study's runs CSV (see report_paper.h), through the project's
+ * RFC 4180 scanner (core/csv.h); errors name file:line and the column. */
 #include "report_paper.h"
 
+#include "csv.h"
 #include "fileio.h"
 
 #include <math.h>
@@ -11,40 +11,6 @@
 #include <string.h>
 
 #define MAX_COLS 64
-
-/* Splits one CSV record starting at *pp into fields (NUL-terminated in place); advances *pp past
- * the record's newline. Returns the field count, or -1 on an unterminated quote. */
-static int split_record(char **pp, char **fields, int maxf)
-{
-    char *p = *pp, *out = p;
-    int nf = 0;
-    for (;;) {
-        if (nf == maxf) return -1;
-        fields[nf++] = out;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (!*p) return -1;
-                if (*p == '"' && p[1] == '"') *out++ = '"', p += 2;
-                else if (*p == '"') { p++; break; }
-                else *out++ = *p++;
-            }
-        }
-        while (*p && *p != ',' && *p != '\n' && *p != '\r') *out++ = *p++;
-        char c = *p; /* read before the terminator below may overwrite it (out <= p) */
-        *out++ = 0;
-        if (c == ',') { p++; continue; }
-        if (c == '\r') {
-            p++;
-            if (*p == '\n') p++;
-        } else if (c == '\n') {
-            p++;
-        }
-        break;
-    }
-    *pp = p;
-    return nf;
-}
 
 static sk_status parse_num(const char *s, double *v, const char *path, int line, const char *col, sk_error *err)
 {
@@ -68,22 +34,24 @@ sk_status sk_paper_load(sk_paper *p, const char *path, sk_error *err)
                                            "sec_per_epoch_median", "error"};
     int colidx[NCOL];
     for (int k = 0; k < NCOL; k++) colidx[k] = -1;
-    int have_header = 0, line = 0, cap = 0;
-    char *cur = (char *)data;
-    char *f[MAX_COLS];
+    int have_header = 0, cap = 0;
+    const char *f[MAX_COLS];
     int nheader = 0;
-    while (*cur) {
-        line++;
-        if (*cur == '#' || *cur == '\n' || *cur == '\r') {
-            char *nl = strchr(cur, '\n');
-            cur = nl ? nl + 1 : cur + strlen(cur);
-            continue;
-        }
-        int nf = split_record(&cur, f, MAX_COLS);
-        if (nf < 0) {
-            st = sk_error_set(err, SK_EFORMAT, "%s:%d: malformed CSV record (unterminated quote or more than %d columns)", path, line, MAX_COLS);
+    sk_csv csv;
+    sk_csv_init(&csv, (const char *)data, n);
+    for (;;) {
+        sk_csv_skip_comments(&csv); /* '#' lines and blank lines, anywhere */
+        long rec_line = 0;
+        const char *why = NULL;
+        int got = sk_csv_next(&csv, &rec_line, &why);
+        if (got == 0) break;
+        int line = (int)rec_line, nf = (int)sk_csv_nfields(&csv);
+        if (got < 0 || nf > MAX_COLS) {
+            st = sk_error_set(err, SK_EFORMAT, "%s:%d: malformed CSV record (%s)", path, line,
+                              got < 0 ? why : "more than 64 columns");
             goto fail;
         }
+        for (int i = 0; i < nf; i++) f[i] = sk_csv_field(&csv, (size_t)i);
         if (!have_header) {
             for (int k = 0; k < NCOL; k++)
                 for (int i = 0; i < nf; i++)
@@ -137,9 +105,11 @@ sk_status sk_paper_load(sk_paper *p, const char *path, sk_error *err)
         st = sk_error_set(err, SK_EFORMAT, "%s: expected a header row, found an empty file", path);
         goto fail;
     }
+    sk_csv_free(&csv);
     free(data);
     return SK_OK;
 fail:
+    sk_csv_free(&csv);
     free(data);
     sk_paper_free(p);
     return st;

@@ -13,6 +13,7 @@
 
 #include "cutout.h"
 #include "fileio.h"
+#include "log.h"
 #include "sk_test.h"
 #include "skds.h"
 #include "stats.h"
@@ -218,6 +219,81 @@ static void test_seeing(const sk_frame *r, const sk_cutout_object *objs, size_t 
     free(rgb);
 }
 
+/* Writes frames of field 003918-3-0213 into dst with band g's FITS decompressed and its CRVAL2
+ * moved by ddec degrees (a broken WCS); i and r are copied as they are. */
+static void broken_g_frames(const char *src, const char *dst, double ddec)
+{
+    sk_error err;
+    CHECK_OK(sk_mkdir_p(dst, &err), &err);
+    static const char *const keep[] = {"frame-i-003918-3-0213.fits.bz2", "frame-r-003918-3-0213.fits.bz2"};
+    for (int k = 0; k < 2; k++) {
+        char *a = sk_path_join(src, keep[k]), *b = sk_path_join(dst, keep[k]);
+        uint8_t *d = NULL;
+        size_t n = 0;
+        CHECK_OK(sk_read_file(a, &d, &n, 1 << 26, &err), &err);
+        if (d) CHECK_OK(sk_write_file_atomic(b, d, n, &err), &err);
+        free(d);
+        free(a);
+        free(b);
+    }
+    char *g = sk_path_join(src, "frame-g-003918-3-0213.fits.bz2");
+    uint8_t *raw = NULL, *fits = NULL;
+    size_t n = 0, fn = 0;
+    CHECK_OK(sk_read_file(g, &raw, &n, 1 << 26, &err), &err);
+    if (raw) CHECK_OK(sk_bz2_decompress(&fits, &fn, raw, n, SK_FRAME_MAX_BYTES, "g", &err), &err);
+    int patched = 0;
+    for (size_t k = 0; fits && k + 80 <= 2880 * 4 && k + 80 <= fn; k += 80)
+        if (memcmp(fits + k, "CRVAL2  =", 9) == 0) {
+            double v = atof((const char *)fits + k + 10) + ddec;
+            char card[32];
+            snprintf(card, sizeof card, "%20.12f", v);
+            memcpy(fits + k + 10, card, 20);
+            patched = 1;
+        }
+    CHECK(patched);
+    char *out = sk_path_join(dst, "frame-g-003918-3-0213.fits");
+    if (fits) CHECK_OK(sk_write_file_atomic(out, fits, fn, &err), &err);
+    free(out);
+    free(fits);
+    free(raw);
+    free(g);
+}
+
+/* Finding 6: a broken WCS in the g frame (the object is not inside that band's frame) skips the
+ * object with a warning naming the band, instead of an all-black g channel; nothing usable ->
+ * SK_ENOTFOUND and no output. A small shift inside the frame still cuts (coverage reported). */
+static void test_broken_band_wcs(const char *dir, const char *tmp, const char *objects)
+{
+    const char few[] = "objid,ra,dec,class\n11,229.4114223,42.7183459,STAR\n"
+                       "12,229.4134517,42.7186248,GALAXY\n";
+    sk_error err;
+    CHECK_OK(sk_write_file_atomic(objects, few, sizeof few - 1, &err), &err);
+    char *frames = sk_path_join(tmp, "broken_g");
+    broken_g_frames(dir, frames, 1.0);
+    char *out = sk_path_join(tmp, "broken.skds"), *logp = sk_path_join(tmp, "broken.log");
+    sk_cutout_opts co;
+    sk_cutout_opts_init(&co);
+    co.scale = 0.4;
+    co.size = 48;
+    sk_cutout_stats cs;
+    FILE *log = fopen(logp, "w+");
+    sk_log_set_stream(log);
+    sk_status st = sk_cutout_write(out, frames, objects, &co, &cs, &err);
+    sk_log_set_stream(NULL);
+    char text[4096] = "";
+    rewind(log);
+    size_t tn = fread(text, 1, sizeof text - 1, log);
+    text[tn] = 0;
+    fclose(log);
+    CHECKF(st == SK_ENOTFOUND && cs.skipped == 2 && cs.written == 0, "broken g WCS: %s", err.msg);
+    CHECKF(strstr(text, "object 11 (line 2): band g of field 003918-3-0213: its WCS puts the object at pixel") != NULL,
+           "warning names the band: %s", text);
+    CHECK(!sk_path_exists(out));
+    free(out);
+    free(logp);
+    free(frames);
+}
+
 int main(void)
 {
     const char *shared = sk_test_shared();
@@ -258,7 +334,7 @@ int main(void)
 
     sk_cutout_object *objs = NULL;
     size_t nobj = 0;
-    CHECK_OK(sk_cutout_read_objects(&objs, &nobj, csv, &err), &err);
+    CHECK_OK(sk_cutout_read_objects(&objs, &nobj, csv, 0, &err), &err);
     CHECK_EQ_INT(nobj, 322);
     test_seeing(&fits.band[1], objs, nobj);
 
@@ -355,12 +431,19 @@ int main(void)
                        "12,229.4134517,42.7186248,GALAXY\n13,10.0,-20.0,STAR\n";
     CHECK_OK(sk_write_file_atomic(small, few, sizeof few - 1, &err), &err);
     char *skds = sk_path_join(tmp, "few.skds"), *folder = sk_path_join(tmp, "few");
-    size_t wr = 0, sk = 0;
-    CHECK_OK(sk_cutout_write(skds, dir, small, 0.4, 48, SK_CUTOUT_FROM_JPEG, 0, "test", 0, &wr, &sk, &err), &err);
-    CHECK(wr == 2 && sk == 1);
+    sk_cutout_opts co;
+    sk_cutout_opts_init(&co);
+    co.scale = 0.4;
+    co.size = 48;
+    co.from = SK_CUTOUT_FROM_JPEG;
+    co.command = "test";
+    sk_cutout_stats cs;
+    CHECK_OK(sk_cutout_write(skds, dir, small, &co, &cs, &err), &err);
+    CHECK(cs.written == 2 && cs.skipped == 1 && cs.objects == 3 && cs.partial == 0);
     sk_skds ds;
-    CHECK_OK(sk_skds_open(&ds, skds, SK_SKDS_OPEN_DEFAULT, &err), &err);
-    if (!err.code) {
+    sk_status so = sk_skds_open(&ds, skds, SK_SKDS_OPEN_DEFAULT, &err);
+    CHECK_OK(so, &err);
+    if (so == SK_OK) {
         CHECK_EQ_INT(ds.count, 2);
         CHECK_STR(ds.h.class_names[0], "GALAXY");
         CHECK(ds.records[0].objid == 11 && ds.records[0].label == 1 && ds.records[1].label == 0);
@@ -370,15 +453,38 @@ int main(void)
         CHECK(memcmp(ref, sk_skds_pixels(&ds, 0), sizeof ref) == 0);
         sk_skds_close(&ds);
     }
-    CHECK_OK(sk_cutout_write(folder, dir, small, 0.4, 48, SK_CUTOUT_FROM_FITS, 0, "test", 0, &wr, &sk, &err), &err);
+    co.from = SK_CUTOUT_FROM_FITS;
+    CHECK_OK(sk_cutout_write(folder, dir, small, &co, &cs, &err), &err);
     char *png = sk_path_join(folder, "GALAXY/00000012.png");
     CHECK(sk_file_exists(png));
     free(png);
     /* Bad objects CSV: a clear error with the line number. */
     const char badcsv[] = "objid,ra,dec,class\n1,229.4,42.7,STAR\n2,abc,42.7,STAR\n";
     CHECK_OK(sk_write_file_atomic(small, badcsv, sizeof badcsv - 1, &err), &err);
-    CHECK(sk_cutout_write(skds, dir, small, 0.4, 48, SK_CUTOUT_FROM_FITS, 0, "test", 0, &wr, &sk, &err) == SK_EFORMAT &&
-          strstr(err.msg, "line 3") != NULL);
+    CHECK(sk_cutout_write(skds, dir, small, &co, &cs, &err) == SK_EFORMAT && strstr(err.msg, "line 3") != NULL);
+    /* Finding 6: two rows sharing an objid would overwrite each other's PNG: an error naming
+     * both lines, or with dedupe the first kept, one PNG, one manifest row. */
+    const char dup[] = "objid,ra,dec,class\n11,229.4114223,42.7183459,STAR\n"
+                       "11,229.4134517,42.7186248,GALAXY\n";
+    CHECK_OK(sk_write_file_atomic(small, dup, sizeof dup - 1, &err), &err);
+    char *dupdir = sk_path_join(tmp, "dup");
+    CHECKF(sk_cutout_write(dupdir, dir, small, &co, &cs, &err) == SK_EFORMAT &&
+               strstr(err.msg, "lines 2 and 3") && strstr(err.msg, "--dedupe"), "duplicate objid: %s", err.msg);
+    CHECK(!sk_path_exists(dupdir));
+    co.dedupe = 1;
+    CHECK_OK(sk_cutout_write(dupdir, dir, small, &co, &cs, &err), &err);
+    CHECK(cs.written == 1 && cs.objects == 1);
+    char *man = sk_path_join(dupdir, "manifest.tsv");
+    uint8_t *mt = NULL;
+    size_t mn = 0;
+    CHECK_OK(sk_read_file(man, &mt, &mn, 1 << 20, &err), &err);
+    CHECKF(mt && strstr((char *)mt, "11\tSTAR\tSTAR/00000011.png\t") && !strstr((char *)mt, "GALAXY"),
+           "one manifest row for objid 11: %s", mt ? (char *)mt : "");
+    free(mt);
+    free(man);
+    free(dupdir);
+    co.dedupe = 0;
+    test_broken_band_wcs(dir, tmp, small);
 
     free(small);
     free(skds);

@@ -390,8 +390,9 @@ static int file_has(const char *path, const char *needle)
     return found;
 }
 
-/* The command line: exit status 0 only when everything is fetched, failures listed, --rate
- * spaces requests, SIGTERM stops cleanly (exit 130) with a manifest and no .part file. */
+/* The command line: exit status 0 when everything is fetched, 3 when some objects failed (each
+ * listed), 1 when nothing could be; --rate spaces requests, SIGTERM stops cleanly (exit 130)
+ * with a manifest and no .part file. */
 static void test_cli(sk_test_server *srv, const char *root)
 {
     const char *exe = getenv("SKYTUNE");
@@ -408,7 +409,7 @@ static void test_cli(sk_test_server *srv, const char *root)
     char *args[] = {(char *)exe, "dataset", "fetch", "--catalog", cat6, "--out", out, "--size", "64",
                     "--scale", "0.2", "--jobs", "4", "--rate", "10", "--timeout", "5", "--quiet",
                     "--base-url", (char *)sk_test_server_url(srv), NULL};
-    CHECK_EQ_INT(run_skytune(exe, args, errf, 0, 0, NULL), 1);
+    CHECK_EQ_INT(run_skytune(exe, args, errf, 0, 0, NULL), 3);
     CHECKF(file_has(errf, "failed: 1237600000000000103"), "the failure is listed on stderr");
     CHECKF(file_has(errf, "5 fetched, 1 failed"), "the summary counts");
     char *failed = sk_path_join(out, "failed.tsv");
@@ -428,6 +429,15 @@ static void test_cli(sk_test_server *srv, const char *root)
     CHECKF(file_has(errf, "3 already present, 0 fetched, 0 failed"), "re-run summary");
     CHECK_EQ_INT(sk_test_server_count(srv, "getjpeg") - before, 0);
     CHECK(!sk_file_exists(failed));
+    /* Nothing usable: every object fails -> exit 1. */
+    char *cat1 = write_catalog_range(dir, "one.csv", 103, 1);
+    char *out1 = sk_path_join(dir, "out1");
+    args[4] = cat1;
+    args[6] = out1;
+    CHECK_EQ_INT(run_skytune(exe, args, errf, 0, 0, NULL), 1);
+    CHECKF(file_has(errf, "nothing usable"), "nothing usable is said");
+    free(cat1);
+    free(out1);
 
     /* SIGTERM midway: stops, keeps what landed, writes the manifest */
     char *cat30 = write_catalog_range(dir, "thirty.csv", 200, 30);

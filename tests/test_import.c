@@ -3,17 +3,27 @@
  * container/filter (tar, tar.gz, tar.xz, tar.zst when built in, zip) and a plain folder, then
  * hostile ones: absolute paths, "..", symbolic and hard links, device files, oversized entries
  * (declared and streamed), non-images named .jpg, paths too deep, garbage instead of an archive.
- * Each hostile import must fail naming the entry and write nothing outside the output folder. */
+ * Each hostile import must fail naming the entry and write nothing outside the output folder.
+ * All or nothing (issue 18, findings 2 and 5): a class folder of the output that is a symbolic
+ * link out of it is refused; a duplicate entry and an existing file are errors unless
+ * overwrite; a refused entry after good ones leaves the output exactly as it was; stale staging
+ * folders of killed imports are removed on the next run (and pack refuses one); a FIFO given as
+ * the archive is refused without blocking. */
 #include "fileio.h"
 #include "image.h"
 #include "import.h"
+#include "log.h"
+#include "pack.h"
 #include "sk_test.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct {
@@ -89,7 +99,7 @@ static void check_good_out(const char *out, const char *label)
     free(p);
 }
 
-static const char MAN[] = "objid\tclass\n1237\tGALAXY\n";
+static const char MAN[] = "objid\tclass\tfile\n1237\tGALAXY\tGALAXY/1237.jpg\n";
 
 static void test_good(const char *dir)
 {
@@ -246,6 +256,171 @@ static void test_hostile(const char *dir)
     free(src);
 }
 
+/* Lists dir recursively as "path size\n" lines (sorted by the walk order of readdir, then
+ * sorted here) into out: a snapshot to compare before and after. */
+static void snapshot(const char *dir, const char *rel, sk_buf *out)
+{
+    char *p = rel[0] ? sk_path_join(dir, rel) : sk_xstrdup(dir);
+    DIR *d = opendir(p);
+    if (!d) {
+        free(p);
+        return;
+    }
+    char *names[256];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 256)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names[n++] = sk_xstrdup(e->d_name);
+    closedir(d);
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (strcmp(names[j], names[i]) < 0) { char *t = names[i]; names[i] = names[j]; names[j] = t; }
+    for (int i = 0; i < n; i++) {
+        char *r = rel[0] ? sk_path_join(rel, names[i]) : sk_xstrdup(names[i]);
+        char *full = sk_path_join(dir, r);
+        struct stat st;
+        lstat(full, &st);
+        sk_buf_printf(out, "%s %lld %o\n", r, (long long)st.st_size, (unsigned)(st.st_mode & S_IFMT));
+        if (S_ISDIR(st.st_mode)) snapshot(dir, r, out);
+        free(full);
+        free(r);
+        free(names[i]);
+    }
+    free(p);
+}
+
+static int same_snapshot(const char *dir, const sk_buf *before)
+{
+    sk_buf now;
+    sk_buf_init(&now);
+    snapshot(dir, "", &now);
+    int same = now.len == before->len && (now.len == 0 || memcmp(now.data, before->data, now.len) == 0);
+    if (!same) printf("snapshot before:\n%.*safter:\n%.*s", (int)before->len, (const char *)before->data,
+                      (int)now.len, (const char *)now.data);
+    sk_buf_free(&now);
+    return same;
+}
+
+static long dead_pid(void)
+{
+    pid_t p = fork();
+    if (p == 0) _exit(0);
+    waitpid(p, NULL, 0);
+    return (long)p;
+}
+
+static void test_all_or_nothing(const char *dir)
+{
+    sk_error err;
+    sk_import_stats st;
+    char *out = sk_path_join(dir, "aon");
+    char *seed = sk_path_join(dir, "aon_seed.tar");
+    const entry first[] = {{"STAR/1.png", AE_IFREG, g_png, g_npng, NULL, 0, -1}};
+    write_archive(seed, 't', 0, first, 1);
+    CHECK_OK(sk_import(seed, out, NULL, &st, &err), &err);
+
+    /* Finding 2: out/GALAXY -> a folder outside out. */
+    char *elsewhere = sk_path_join(dir, "elsewhere"), *link = sk_path_join(out, "GALAXY");
+    CHECK_OK(sk_mkdir_p(elsewhere, &err), &err);
+    CHECK(symlink(elsewhere, link) == 0);
+    sk_buf before;
+    sk_buf_init(&before);
+    snapshot(out, "", &before);
+    char *arc = sk_path_join(dir, "aon_link.tar");
+    const entry via[] = {{"GALAXY/x.png", AE_IFREG, g_png, g_npng, NULL, 0, -1}};
+    write_archive(arc, 't', 0, via, 1);
+    CHECK(sk_import(arc, out, NULL, &st, &err) == SK_EIO);
+    CHECKF(strstr(err.msg, "symbolic link") && strstr(err.msg, "GALAXY"), "symlinked class folder: %s", err.msg);
+    CHECK(!exists_in(elsewhere, "x.png"));
+    CHECK(same_snapshot(out, &before));
+    unlink(link);
+    before.len = 0;
+    snapshot(out, "", &before);
+
+    /* Finding 5: a duplicate entry; an existing file; a refused entry after good ones. */
+    const entry dup[] = {{"QSO/a.png", AE_IFREG, g_png, g_npng, NULL, 0, -1},
+                         {"QSO/a.png", AE_IFREG, g_png, g_npng, NULL, 0, -1}};
+    write_archive(arc, 't', 0, dup, 2);
+    CHECK(sk_import(arc, out, NULL, &st, &err) == SK_EFORMAT);
+    CHECKF(strstr(err.msg, "QSO/a.png is in the archive twice"), "duplicate: %s", err.msg);
+    CHECK(same_snapshot(out, &before));
+    const entry clash[] = {{"QSO/b.png", AE_IFREG, g_png, g_npng, NULL, 0, -1},
+                           {"STAR/1.png", AE_IFREG, g_jpg, g_njpg, NULL, 0, -1}};
+    write_archive(arc, 't', 0, clash, 2);
+    CHECK(sk_import(arc, out, NULL, &st, &err) == SK_EFORMAT); /* a JPEG named .png */
+    const entry clash2[] = {{"QSO/b.png", AE_IFREG, g_png, g_npng, NULL, 0, -1},
+                            {"STAR/1.png", AE_IFREG, g_png, g_npng - 1, NULL, 0, -1}};
+    write_archive(arc, 't', 0, clash2, 2);
+    CHECK(sk_import(arc, out, NULL, &st, &err) == SK_EIO);
+    CHECKF(strstr(err.msg, "STAR/1.png: already exists") && strstr(err.msg, "--overwrite"), "existing: %s", err.msg);
+    CHECK(same_snapshot(out, &before));
+    const entry partial[] = {{"QSO/c.png", AE_IFREG, g_png, g_npng, NULL, 0, -1},
+                             {"QSO/d.png", AE_IFREG, g_png, g_npng, NULL, 0, -1},
+                             {"QSO/../../escape.png", AE_IFREG, g_png, g_npng, NULL, 0, -1}};
+    write_archive(arc, 't', 0, partial, 3);
+    CHECK(sk_import(arc, out, NULL, &st, &err) == SK_EFORMAT);
+    CHECKF(same_snapshot(out, &before), "a refused entry after good ones leaves the output as it was");
+    /* With overwrite: the duplicate's later entry wins, the existing file is replaced. */
+    sk_import_opts o;
+    sk_import_opts_init(&o);
+    o.overwrite = 1;
+    write_archive(arc, 't', 0, clash2, 2);
+    CHECK_OK(sk_import(arc, out, &o, &st, &err), &err);
+    CHECK(st.images == 2 && st.replaced == 1);
+    char *p1 = sk_path_join(out, "STAR/1.png");
+    struct stat sb;
+    CHECK(stat(p1, &sb) == 0 && (size_t)sb.st_size == g_npng - 1);
+    free(p1);
+    write_archive(arc, 't', 0, dup, 2);
+    CHECK_OK(sk_import(arc, out, &o, &st, &err), &err);
+    CHECK(st.images == 1 && exists_in(out, "QSO/a.png"));
+
+    /* Finding 4 for import: a killed import's staging folder is removed by the next one; pack
+     * refuses to pack a folder that still has one. */
+    char stale[64];
+    snprintf(stale, sizeof stale, ".import.tmp.%ld", dead_pid());
+    char *sp = sk_path_join(out, stale), *sf = sk_path_join(sp, "STAR");
+    CHECK_OK(sk_mkdir_p(sf, &err), &err);
+    sk_pack_opts po;
+    sk_pack_opts_init(&po);
+    po.in_dir = out;
+    char *pk = sk_path_join(dir, "aon.skds");
+    po.out_path = pk;
+    po.height = po.width = 8;
+    CHECK(sk_pack_run(&po, NULL, &err) == SK_EINVAL && strstr(err.msg, "interrupted `dataset import`"));
+    char *logp = sk_path_join(dir, "aon.log");
+    FILE *log = fopen(logp, "w+");
+    sk_log_set_stream(log);
+    write_archive(arc, 't', 0, first, 1);
+    CHECK_OK(sk_import(arc, out, &o, &st, &err), &err);
+    sk_log_set_stream(NULL);
+    char text[2048] = "";
+    rewind(log);
+    text[fread(text, 1, sizeof text - 1, log)] = 0;
+    fclose(log);
+    CHECK(!sk_path_exists(sp));
+    CHECKF(strstr(text, "removed the staging folder") && strstr(text, stale), "stale staging reported: %s", text);
+    CHECK_OK(sk_pack_run(&po, NULL, &err), &err);
+
+    /* A FIFO given as the archive: refused at once, naming what it is. */
+    char *fifo = sk_path_join(dir, "fifo.tar");
+    CHECK(mkfifo(fifo, 0600) == 0);
+    alarm(10);
+    CHECK(sk_import(fifo, out, NULL, &st, &err) == SK_EIO && strstr(err.msg, "FIFO"));
+    alarm(0);
+    free(fifo);
+    free(logp);
+    free(pk);
+    free(sp);
+    free(sf);
+    sk_buf_free(&before);
+    free(arc);
+    free(link);
+    free(elsewhere);
+    free(seed);
+    free(out);
+}
+
 int main(void)
 {
     sk_error err;
@@ -258,6 +433,7 @@ int main(void)
     char *dir = sk_test_tmpdir("import");
     test_good(dir);
     test_hostile(dir);
+    test_all_or_nothing(dir);
     free(dir);
     free(g_png);
     free(g_jpg);

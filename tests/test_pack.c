@@ -69,7 +69,8 @@ static void put_image(const char *dir, const char *rel, uint8_t v)
 
 static const char MANIFEST[] =
     "objid\tclass\tra\tdec\turl\tbytes\tsha256\thttp_status\tattempts\tfile\n"
-    "1237\tSTAR\t12.5\t-3.25\thttp://x\t1\t00\t200\t1\tb_STAR/1237.png\n";
+    "1237\tb_STAR\t12.5\t-3.25\thttp://x\t1\t"
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\t200\t1\tb_STAR/1237.png\n";
 
 static void make_tree(const char *dir)
 {

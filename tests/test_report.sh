@@ -200,8 +200,8 @@ ok test -z "$(find "$T/nognuplot" -name '*.png' -o -name '*.pdf' -o -name '*.svg
 mkdir -p "$T/fakebin"
 cat >"$T/fakebin/gnuplot" <<'SHEOF'
 #!/bin/sh
-if [ "$1" = "-e" ]; then echo " pngcairo pdfcairo svg "; exit 0; fi
-echo "\"$1\" line 7: simulated gnuplot failure" >&2
+if [ "$2" = "print GPVAL_TERMINALS" ]; then echo " pngcairo pdfcairo svg "; exit 0; fi
+echo "\"$3\" line 7: simulated gnuplot failure" >&2
 exit 1
 SHEOF
 chmod +x "$T/fakebin/gnuplot"

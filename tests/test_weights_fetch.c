@@ -7,7 +7,6 @@
 #include "checksum.h"
 #include "fileio.h"
 #include "log.h"
-#include "md5.h"
 #include "sk_test.h"
 #include "weights_fetch.h"
 

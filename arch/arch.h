@@ -53,6 +53,7 @@ typedef struct {
     /* Initialisers of a model trained from scratch; NULL = Keras defaults (glorot_uniform). */
     const sk_init_scheme *init;
     const char *pool_name;   /* name of the pooling='avg' layer (the study's head) */
+    int concat_axis;         /* the axis of its Concatenate layers; 0 = Keras's default -1 */
     /* include_top=True: the pooling layer's name and the dropout rate before "predictions";
      * top_pool NULL = that top is not built here (VGG16's Flatten + fc1 + fc2). */
     const char *top_pool;

@@ -97,9 +97,9 @@ static sk_status read_group(const cJSON *grp, int gi, const char *dir, const cha
                                 "'quantization' field (re-export the model without quantization)",
                                 json_path, wn);
         const char *dt = cJSON_IsString(dtype) ? dtype->valuestring : "(none)";
-        if (strcmp(dt, "float32") != 0)
-            return sk_error_set(err, SK_EUNSUPPORTED, "%s: weight '%s': expected dtype float32, found %s",
-                                json_path, wn, dt);
+        if (strcmp(dt, SK_TFJS_DTYPE) != 0)
+            return sk_error_set(err, SK_EUNSUPPORTED, "%s: weight '%s': expected dtype %s, found %s",
+                                json_path, wn, SK_TFJS_DTYPE, dt);
         int nd = cJSON_GetArraySize(shape);
         if (nd > 4)
             return sk_error_set(err, SK_EFORMAT, "%s: weight '%s': expected at most 4 dimensions, found %d",
@@ -191,7 +191,7 @@ sk_status sk_weights_read_tfjs(const char *path, sk_wset *ws, sk_error *err)
     cJSON *root = NULL;
     if (sk_dir_exists(path)) {
         dir = sk_xstrdup(path);
-        json_path = sk_path_join(path, "model.json");
+        json_path = sk_path_join(path, SK_TFJS_MODEL_FILE);
     } else {
         json_path = sk_xstrdup(path);
         const char *slash = strrchr(path, '/');
@@ -209,9 +209,9 @@ sk_status sk_weights_read_tfjs(const char *path, sk_wset *ws, sk_error *err)
         goto done;
     }
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
-    if (cJSON_IsString(format) && strcmp(format->valuestring, "layers-model") != 0) {
-        st = sk_error_set(err, SK_EUNSUPPORTED, "%s: expected format 'layers-model', found '%s'",
-                          json_path, format->valuestring);
+    if (cJSON_IsString(format) && strcmp(format->valuestring, SK_TFJS_FORMAT) != 0) {
+        st = sk_error_set(err, SK_EUNSUPPORTED, "%s: expected format '%s', found '%s'",
+                          json_path, SK_TFJS_FORMAT, format->valuestring);
         goto done;
     }
     const cJSON *man = cJSON_GetObjectItemCaseSensitive(root, "weightsManifest");

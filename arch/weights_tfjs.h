@@ -14,6 +14,13 @@
 #include "sk_common.h"
 #include "weights.h"
 
+/* Facts of the format shared with the writer (export_tfjs.h): the model file in a model
+ * directory, its "format" value, and the only weight dtype read and written. Weight names are
+ * "layer/var" (sk_weight_name_split). */
+#define SK_TFJS_MODEL_FILE "model.json"
+#define SK_TFJS_FORMAT "layers-model"
+#define SK_TFJS_DTYPE "float32"
+
 /* path: a directory holding model.json, or the model.json file. Appends every weight to ws
  * (initialised by the caller, who frees it either way). Errors name the file, the group or
  * weight, the expected and the found value: SK_ENOTFOUND (no model.json), SK_EIO (missing

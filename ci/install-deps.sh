@@ -2,10 +2,14 @@
 # Installs exactly the Debian packages skytune needs to build, test and report, and only those
 # that are missing. Idempotent. As root it installs; as another user it prints the command to
 # run and exits non-zero. Package names are Debian 12 (bookworm).
-# Usage: ci/install-deps.sh [slurm] [peer] [fuzz]   (peer: PyTorch for the speed benchmark's peer; slurm: also Slurm and MUNGE, for the `slurm` test label,
+# Usage: ci/install-deps.sh [slurm] [peer] [fuzz] [conformance]   (peer: PyTorch for the speed benchmark's peer; slurm: also Slurm and MUNGE, for the `slurm` test label,
 #        which starts a private single-node Slurm from these binaries; nothing in /etc is used;
 #        fuzz: clang and its libFuzzer runtime, for `make fuzz` (without them the harnesses
-#        build as plain corpus replay drivers))
+#        build as plain corpus replay drivers);
+#        conformance: Debian's nodejs and npm (unless node and npm are already on PATH), then
+#        `npm ci` of tests/conformance/package-lock.json (@tensorflow/tfjs pinned, integrity
+#        hashes checked, no install scripts) into the git-ignored tests/conformance/node_modules,
+#        for the `conformance` test label. Never @tensorflow/tfjs-node: it downloads binaries.)
 set -euo pipefail
 
 PKGS=(
@@ -21,14 +25,18 @@ PKGS=(
   # tests: CITATION.cff is checked with a YAML parser
   python3 python3-yaml
 )
+conformance=0
 for group in "$@"; do
   case "$group" in
+    conformance)
+      conformance=1
+      if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then PKGS+=(nodejs npm); fi ;;
     slurm) PKGS+=(slurm-wlm slurmctld slurmd slurm-client munge) ;;
     # the PyTorch peer of `skytune bench speed --peer` (benchmarks/peers/pytorch_speed.py)
     peer) PKGS+=(python3-torch python3-torchvision) ;;
     # libFuzzer (clang -fsanitize=fuzzer) for `make fuzz` (tests/fuzz/)
     fuzz) PKGS+=(clang libclang-rt-14-dev) ;;
-    *) echo "install-deps: unknown package group '$group' (known: slurm, peer, fuzz)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown package group '$group' (known: slurm, peer, fuzz, conformance)" >&2; exit 2 ;;
   esac
 done
 
@@ -39,8 +47,23 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
+# The conformance group's npm packages, exactly as the lockfile pins them (idempotent: skipped
+# when node_modules was installed from this very lockfile).
+npm_conformance() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/conformance"
+  if [ -f "$dir/node_modules/.package-lock.json" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] &&
+     [ -f "$dir/node_modules/@tensorflow/tfjs/package.json" ]; then
+    echo "install-deps: tests/conformance/node_modules is up to date"
+    return 0
+  fi
+  echo "install-deps: npm ci in tests/conformance (@tensorflow/tfjs, pinned with integrity hashes)"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PKGS[@]} packages present"
+  if [ "$conformance" = 1 ]; then npm_conformance; fi
   exit 0
 fi
 
@@ -56,3 +79,4 @@ export DEBIAN_FRONTEND=noninteractive
 # A fresh machine has no package lists yet; refresh them once when an install is needed.
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ "$conformance" = 1 ]; then npm_conformance; fi

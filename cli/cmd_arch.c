@@ -1,5 +1,6 @@
-/* cmd_arch.c: `skytune arch list | show | levels`: the seven models, a Keras-like summary, and
- * the freeze levels with their tuning layer/parameter ratios (TLR, TPR) computed from the graph.
+/* cmd_arch.c: `skytune arch list | show | levels | export`: the seven models, a Keras-like
+ * summary, the freeze levels with their tuning layer/parameter ratios (TLR, TPR) computed from
+ * the graph, and the model as a TF.js layers model (arch/export_tfjs.h).
  *
  * Conventions (issue 4): trainable_layers counts the head; total_layers = base layers (with the
  * pooling layer) + head; tlr = trainable_layers / total_layers; tlr_base = trainable_layers /
@@ -9,6 +10,7 @@
 #include "arch.h"
 #include "args.h"
 #include "commands.h"
+#include "export_tfjs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -280,12 +282,60 @@ static int cmd_levels(int argc, char **argv)
     return 0;
 }
 
+static int cmd_export(int argc, char **argv)
+{
+    static const sk_opt opts[] = {
+        {"size", SK_OPT_VALUE, "H", "input height = width (default: the study's size)"},
+        {"classes", SK_OPT_VALUE, "K", "classes of the Dense softmax head (default 3)"},
+        {"weights", SK_OPT_VALUE, "imagenet|scratch|FILE",
+         "scratch: the seeded Keras initialisers (default); imagenet: the cached ImageNet file "
+         "(skytune weights fetch); FILE: a Keras .h5 or TF.js model (the head may be missing)"},
+        {"seed", SK_OPT_VALUE, "S", "seed of the initialisers (default 1)"},
+        {"trainable", SK_OPT_VALUE, "N", "freeze all but the last N layers (default: all trainable)"},
+        {"cache", SK_OPT_VALUE, "DIR", "weight cache for --weights imagenet (default ~/.cache/skytune)"},
+        {"out", SK_OPT_VALUE, "DIR", "output directory: model.json + group1-shard*.bin (required)"},
+    };
+    sk_args a;
+    int rc = sk_args_parse(
+        &a, "skytune arch export", "skytune arch export ARCH --out DIR [OPTIONS]",
+        "Writes ARCH (base + GlobalAveragePooling2D + Dense(K, softmax)) as a TensorFlow.js layers "
+        "model: DIR/model.json holds the Keras functional model_config (tf.keras's layer names, "
+        "classes, configs and inbound nodes) and the weights manifest, the weights go to 4 MiB "
+        "float32 shards. tf.loadLayersModel loads it; EfficientNet's Normalization layer needs a "
+        "layer class registered in TF.js (docs/FORMATS.md).",
+        opts, (int)SK_ARRAY_LEN(opts), argc, argv);
+    if (rc) return rc == SK_ARGS_HELP ? 0 : 2;
+    if (sk_args_npos(&a, 1, 1) || sk_args_require(&a, "out")) return 2;
+    const sk_arch_info *ai = find_arch("skytune arch export", a.pos[0]);
+    if (!ai) return 2;
+    long size, classes, seed, trainable;
+    if (sk_args_long(&a, "size", ai->study_size, ai->min_size, 4096, &size) ||
+        sk_args_long(&a, "classes", 3, 1, 100000, &classes) ||
+        sk_args_long(&a, "seed", 1, 0, 0x7fffffffL, &seed) ||
+        sk_args_long(&a, "trainable", -1, 1, 1000000, &trainable))
+        return 2;
+    sk_arch_export_opts o = {ai->id, (int)size, (int)classes, sk_args_str(&a, "weights", "scratch"),
+                             (uint64_t)seed, (int)trainable, sk_args_str(&a, "cache", NULL)};
+    const char *out = sk_args_str(&a, "out", NULL);
+    sk_error err;
+    int loaded = 0;
+    if (sk_arch_export(&o, out, &loaded, &err) != SK_OK) {
+        fprintf(stderr, "skytune arch export: %s\n", err.msg);
+        return err.code == SK_EINVAL ? 2 : 1;
+    }
+    fprintf(stderr, "skytune arch export: %s at %ldx%ld, %ld classes, weights %s (%d tensors from "
+                    "the file) -> %s\n",
+            ai->id, size, size, classes, o.weights, loaded, out);
+    return 0;
+}
+
 int sk_cmd_arch(int argc, char **argv)
 {
     static const sk_subcommand subs[] = {
         {"list", cmd_list, "the seven models, study sizes, layer and parameter counts"},
         {"show", cmd_show, "Keras-like summary of one model (layers, shapes, params, totals)"},
         {"levels", cmd_levels, "freeze levels with TLR and TPR (table, CSV or JSON)"},
+        {"export", cmd_export, "the model as a TF.js layers model (model.json + weight shards)"},
     };
     return sk_dispatch("skytune arch", subs, (int)(sizeof subs / sizeof subs[0]), argc, argv);
 }

@@ -522,6 +522,17 @@ void sk_exec_backward(sk_exec *ex, const float *dout, int wrt_logits)
 }
 
 const float *sk_exec_grads(const sk_exec *ex) { return ex->grads; }
+
+int sk_exec_bn_batch_stats(const sk_exec *ex, int id, const float **mean, const float **var)
+{
+    SK_ASSERT(id >= 0 && id < ex->g->n);
+    const sk_node *nd = &ex->g->nodes[id];
+    if (nd->op != SK_OP_BATCHNORM || !ex->training || !nd->trainable) return 0;
+    *mean = ex->bnstat + ex->bnstat_off[id];
+    *var = *mean + nd->c;
+    return 1;
+}
+
 int sk_exec_backward_nodes_run(const sk_exec *ex) { return ex->bwd_count; }
 const uint8_t *sk_exec_backward_ran(const sk_exec *ex) { return ex->bwd_ran; }
 int sk_exec_prefix_nodes(const sk_exec *ex) { return ex->nprefix; }

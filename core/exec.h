@@ -65,6 +65,18 @@ size_t sk_exec_output_size(const sk_exec *ex); /* floats per sample */
  * does not end in softmax. */
 const float *sk_exec_logits(const sk_exec *ex);
 
+/* Draws into mask the Dropout mask node id of g applies in a training forward of n samples
+ * keyed (seed, step): values 0 or 1 / (1 - rate), n of them for noise_shape (N,1,1,1), else
+ * n * numel. The executor draws its masks with this very function; for cross-checks against
+ * other implementations (tests/conformance). */
+void sk_exec_dropout_draw(float *mask, const sk_graph *g, int id, int n, uint64_t seed,
+                          uint64_t step);
+
+/* The batch statistics BatchNormalization node id used in the last forward (mean and biased
+ * variance, C floats each), or 0 when it ran on its moving statistics (inference, frozen).
+ * Valid until the next forward. For cross-checks (tests/conformance). */
+int sk_exec_bn_batch_stats(const sk_exec *ex, int id, const float **mean, const float **var);
+
 /* Backward pass after a forward. dout (n, output size): gradient of the loss w.r.t. the output,
  * or, if wrt_logits, w.r.t. the logits (sk_exec_logits), skipping the final softmax.
  * Overwrites the gradient slab (zeroed first). At most one backward per forward: backward

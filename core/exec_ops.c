@@ -494,6 +494,15 @@ static void norm_bwd(sk_exec *ex, int id)
                               (size_t)ex->n * nd->h * nd->w, nd->c);
 }
 
+void sk_exec_dropout_draw(float *mask, const sk_graph *g, int id, int n, uint64_t seed,
+                          uint64_t step)
+{
+    const sk_node *nd = &g->nodes[id];
+    SK_ASSERT(nd->op == SK_OP_DROPOUT);
+    size_t units = nd->cfg.per_sample ? (size_t)n : (size_t)n * sk_node_numel(nd);
+    sk_dropout_mask(mask, units, nd->cfg.rate, seed, (step << 20) | (uint64_t)id);
+}
+
 static int dropout_active(const sk_exec *ex, const sk_node *nd)
 {
     return ex->training && nd->cfg.rate > 0.0f;
@@ -510,7 +519,7 @@ static void dropout_fwd(sk_exec *ex, int id, int n, int s0)
     size_t units = nd->cfg.per_sample ? (size_t)n : (size_t)n * numel;
     size_t unit = nd->cfg.per_sample ? numel : 1;
     float *mask = ex->buf[B_MASK][id];
-    sk_dropout_mask(mask, units, nd->cfg.rate, ex->seed, (ex->step << 20) | (uint64_t)id);
+    sk_exec_dropout_draw(mask, ex->g, id, n, ex->seed, ex->step);
     sk_dropout_forward(out_at(ex, id, 0), in_at(ex, id, 0, 0), mask, units, unit);
 }
 static void dropout_bwd(sk_exec *ex, int id)

@@ -76,9 +76,12 @@ void sk_dense_backward_ref(float *dinp, float *dkernel, float *dbias, const floa
  * 1/sqrt(var_biased + eps) for backward, and var_biased (C). Reductions in a fixed order. */
 void sk_bn_forward_train(float *out, float *mean, float *var, float *invstd, const float *inp,
                          const float *gamma, const float *beta, size_t m, int c, float eps);
-/* The moving-statistics update of TensorFlow's fused batch norm:
- * moving = moving * momentum + batch * (1 - momentum), with the batch variance Bessel-corrected
- * (var * m / (m - 1)) for the moving variance. */
+/* The moving-statistics update of TensorFlow's fused batch norm (FusedBatchNorm, CPU) as tf.keras
+ * 2.x drives it: f = sk_bn_avg_factor(momentum), moving = (1 - f) * moving + f * batch, with
+ * the batch variance Bessel-corrected (times m / (m - 1), in float) for the moving variance. */
+/* Keras's exponential_avg_factor: float32(1.0 - momentum) with momentum the decimal the model
+ * was written with (the shortest decimal that reads back as this float): 0.999f -> 0.001f. */
+float sk_bn_avg_factor(float momentum);
 void sk_bn_update_moving(float *moving_mean, float *moving_var, const float *mean,
                          const float *var_biased, size_t m, int c, float momentum);
 void sk_bn_backward_train(float *dinp, float *dgamma, float *dbeta, const float *dout,

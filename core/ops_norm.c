@@ -15,6 +15,8 @@
 #include "sk_common.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- chunk kernels (leaf functions: dispatched per CPU, see SK_OPS_CLONES) ---- */
@@ -177,16 +179,31 @@ void sk_bn_forward_train(float *out, float *mean, float *var, float *invstd, con
     }
 }
 
+float sk_bn_avg_factor(float momentum)
+{
+    /* Keras passes exponential_avg_factor = 1.0 - momentum, computed in double from the Python
+     * float the model was written with (0.99, 0.999, 0.9997), then rounded to float32. The graph
+     * keeps momentum as float32, whose own 1 - momentum is off by up to 1.3e-5 (0.999f), so the
+     * decimal is recovered first: the shortest one that reads back as this float. */
+    char s[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(s, sizeof s, "%.*g", prec, (double)momentum);
+        if (strtof(s, NULL) == momentum) break;
+    }
+    return (float)(1.0 - strtod(s, NULL));
+}
+
 void sk_bn_update_moving(float *moving_mean, float *moving_var, const float *mean,
                          const float *var_biased, size_t m, int c, float momentum)
 {
     SK_ASSERT(m > 0 && c > 0);
-    /* TF's fused kernel: factor = 1 - momentum; Bessel with max(m - 1, 1) */
-    const float factor = 1.0f - momentum;
-    const float bessel = (float)((double)m / (double)(m > 1 ? m - 1 : 1));
+    /* TF's FusedBatchNorm CPU kernel, in float: f = exponential_avg_factor,
+     * new = (1 - f) * old + f * batch, the variance times rest_size / (rest_size - 1) */
+    const float f = sk_bn_avg_factor(momentum), keep = 1.0f - f;
+    const float adjust = m > 1 ? (float)m / (float)(m - 1) : 1.0f;
     for (int j = 0; j < c; j++) {
-        moving_mean[j] = moving_mean[j] * momentum + mean[j] * factor;
-        moving_var[j] = moving_var[j] * momentum + (var_biased[j] * bessel) * factor;
+        moving_mean[j] = keep * moving_mean[j] + f * mean[j];
+        moving_var[j] = keep * moving_var[j] + f * var_biased[j] * adjust;
     }
 }
 

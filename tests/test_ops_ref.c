@@ -307,6 +307,16 @@ static void test_bn_by_hand(void)
     CHECK_NEAR(mm, 0.03, 1e-7);                      /* 0 * 0.99 + 3 * 0.01 */
     CHECK_NEAR(mv, 0.99 + 3.5 * 4.0 / 3.0 * 0.01, 1e-6); /* Bessel: 14/3, = 1.0366667 */
     CHECK_NEAR(mv, 1.0366667, 1e-6);
+    /* Keras's factor float32(1.0 - 0.999), not 1 - 0.999f (off by 1.3e-5, found by the TF.js
+     * conformance harness), and TF's float expression, bit for bit */
+    CHECK(sk_bn_avg_factor(0.999f) == 0.001f);
+    CHECK(sk_bn_avg_factor(0.99f) == 0.01f);
+    CHECK(sk_bn_avg_factor(0.9997f) == (float)(1.0 - 0.9997));
+    CHECK(sk_bn_avg_factor(0.999f) != 1.0f - 0.999f);
+    float m2 = 0.5f, v2 = 2.0f, bm = 0.25f, bv = 3.0f;
+    sk_bn_update_moving(&m2, &v2, &bm, &bv, 16, 1, 0.999f);
+    CHECK(m2 == (1.0f - 0.001f) * 0.5f + 0.001f * 0.25f);
+    CHECK(v2 == (1.0f - 0.001f) * 2.0f + 0.001f * 3.0f * (16.0f / 15.0f));
     /* inference uses the moving statistics */
     float oi[4];
     sk_bn_forward_infer(oi, x, &gamma, &beta, &mm, &mv, 4, 1, 1e-3f);

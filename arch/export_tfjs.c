@@ -22,14 +22,10 @@
 /* The shortest decimal that reads back as the same float32 (Python's repr of the float32). */
 static void put_float(sk_buf *b, float v)
 {
-    char s[48];
-    for (int prec = 1; prec <= 9; prec++) {
-        snprintf(s, sizeof s, "%.*g", prec, (double)v);
-        if (strtof(s, NULL) == v) break;
-    }
+    size_t at = b->len;
+    sk_buf_put_f32_text(b, v);
     /* JSON numbers need a digit after '.', and Keras writes integral floats as "6.0" */
-    if (!strpbrk(s, ".eEn")) sk_buf_printf(b, "%s.0", s);
-    else sk_buf_printf(b, "%s", s);
+    if (!strpbrk((const char *)b->data + at, ".eEn")) sk_buf_printf(b, ".0");
 }
 
 static void put_str(sk_buf *b, const char *s)

@@ -15,8 +15,9 @@ sk_status sk_weights_import_file(const char *file, const sk_wimport_opts *o, con
     sk_wreport local;
     if (!rep) rep = &local;
     memset(rep, 0, sizeof *rep);
+    SK_ASSERT(!(o->with_top && o->classes > 0));
     sk_graph *g = o->with_top ? sk_weights_build_imagenet(o->arch, o->size, err)
-                              : sk_arch_build(o->arch, o->size, 0, 0, err);
+                              : sk_arch_build(o->arch, o->size, o->classes, o->classes > 0, err);
     if (!g) return err ? err->code : SK_EINVAL;
     sk_status st;
     sk_wset ws;
@@ -40,11 +41,12 @@ sk_status sk_weights_import_file(const char *file, const sk_wimport_opts *o, con
     sk_ckpt_add_graph(&ck, g);
     snprintf(ck.arch, sizeof ck.arch, "%s", o->arch);
     ck.freeze = -1;
-    sk_ckpt_set_kv(&ck, "weights", "imagenet");
+    sk_ckpt_set_kv(&ck, "weights", o->classes > 0 ? "file" : "imagenet");
     sk_ckpt_set_kv(&ck, "weights_source", file);
     sk_ckpt_set_kv(&ck, "weights_format", tfjs ? "tfjs-layers" : "keras-h5");
     sk_ckpt_set_kv(&ck, tfjs ? "weights_model_json_sha256" : "weights_sha256", hex);
-    sk_ckpt_set_kv(&ck, "weights_top", o->with_top ? "imagenet-1000" : "none");
+    sk_ckpt_set_kv(&ck, "weights_top", o->with_top ? "imagenet-1000" : o->classes > 0 ? "dense" : "none");
+    if (o->class_names) sk_ckpt_set_class_names(&ck, o->class_names, o->classes);
     st = sk_ckpt_write(&ck, out, err);
 done:
     sk_ckpt_free(&ck);

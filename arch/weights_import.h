@@ -2,9 +2,11 @@
  * architecture's graph, read the file (Keras HDF5 or TF.js), map it (weights.h), write the
  * checkpoint (core/checkpoint.h) with provenance metadata. What `skytune weights import` runs.
  *
- * Metadata written (key/value): weights=imagenet, weights_source=<path>, weights_format=
+ * Metadata written (key/value): weights=imagenet (file with --classes), weights_source=<path>, weights_format=
  * keras-h5|tfjs-layers, weights_sha256 (the .h5) or weights_model_json_sha256 (TF.js),
- * weights_top=none|imagenet-1000. Nothing is written when any check fails. */
+ * weights_top=none|imagenet-1000|dense (a study model's Dense head, e.g. a file `weights export`
+ * wrote; with its class names as "class.<i>" when given). Nothing is written when any check
+ * fails. */
 #ifndef SK_WEIGHTS_IMPORT_H
 #define SK_WEIGHTS_IMPORT_H
 
@@ -16,6 +18,8 @@ typedef struct {
     int size;           /* input size recorded (weights do not depend on it) */
     int with_top;       /* graph with the ImageNet top (sk_weights_build_imagenet) */
     int allow_missing, allow_unused;
+    int classes;        /* > 0: the study model, base + pooling + Dense(classes) "dense" */
+    const char (*class_names)[64]; /* NULL or `classes` names, recorded in the checkpoint */
 } sk_wimport_opts;
 
 /* Imports `file` for o->arch and writes `out`. rep (may be NULL; free with sk_wreport_free)

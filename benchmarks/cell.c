@@ -6,6 +6,7 @@
 #include "image.h"
 #include "init.h"
 #include "log.h"
+#include "pack.h"
 #include "suite.h"
 #include "weights.h"
 #include "weights_fetch.h"
@@ -131,14 +132,15 @@ sk_status sk_cell_split_load(sk_cell_split *s, const sk_skds *ds, uint32_t split
     if (h->channels != 3)
         return sk_error_set(err, SK_EUNSUPPORTED, "data set has %u channels; the models take 3", h->channels);
     size_t n = 0;
-    for (uint64_t i = 0; i < ds->count; i++) n += ds->records[i].split == split;
+    for (uint64_t i = 0; i < ds->count; i++) n += split == SK_CELL_SPLIT_ALL || ds->records[i].split == split;
     size_t per = (size_t)size * size * 3;
     s->pixels = sk_xmalloc(n * per + 1);
     s->labels = sk_xmalloc((n + 1) * sizeof *s->labels);
+    s->index = sk_xmalloc((n + 1) * sizeof *s->index);
     float *tmp = ((int)h->height != size || (int)h->width != size) ? sk_xmalloc(per * sizeof(float)) : NULL;
     size_t k = 0;
     for (uint64_t i = 0; i < ds->count; i++) {
-        if (ds->records[i].split != split) continue;
+        if (split != SK_CELL_SPLIT_ALL && ds->records[i].split != split) continue;
         const uint8_t *src = sk_skds_pixels(ds, i);
         if (tmp) {
             sk_resize_bilinear_tf(tmp, src, h->height, h->width, (uint32_t)size, (uint32_t)size, 3);
@@ -146,6 +148,7 @@ sk_status sk_cell_split_load(sk_cell_split *s, const sk_skds *ds, uint32_t split
         } else {
             memcpy(s->pixels + k * per, src, per);
         }
+        s->index[k] = i;
         s->labels[k++] = (int32_t)ds->records[i].label;
     }
     free(tmp);
@@ -161,5 +164,62 @@ void sk_cell_split_free(sk_cell_split *s)
 {
     free(s->pixels);
     free(s->labels);
+    free(s->index);
     memset(s, 0, sizeof *s);
+}
+
+sk_status sk_cell_image_load(uint8_t *out, const char *path, int size, int data_size, sk_error *err)
+{
+    int first = data_size > 0 ? data_size : size;
+    size_t per = (size_t)first * first * 3;
+    float *f = sk_xmalloc_aligned(per * sizeof(float));
+    sk_status s = sk_pack_load_image(f, path, (uint32_t)first, (uint32_t)first, SK_RESIZE_BILINEAR, 0, err);
+    if (!s && first == size) {
+        sk_pixels_to_u8(out, f, per);
+    } else if (!s) {
+        uint8_t *u = sk_xmalloc(per);
+        sk_pixels_to_u8(u, f, per);
+        float *g = sk_xmalloc_aligned((size_t)size * size * 3 * sizeof(float));
+        sk_resize_bilinear_tf(g, u, (uint32_t)first, (uint32_t)first, (uint32_t)size, (uint32_t)size, 3);
+        sk_pixels_to_u8(out, g, (size_t)size * size * 3);
+        free(g);
+        free(u);
+    }
+    free(f);
+    return s;
+}
+
+void sk_cell_infer(sk_exec *ex, float in_scale, float in_offset, const sk_images *d, int batch,
+                   sk_xent_mode xent, float *probs, sk_metrics *m, sk_progress *bar)
+{
+    SK_ASSERT(batch >= 1 && batch <= sk_exec_max_batch(ex));
+    int k = (int)sk_exec_output_size(ex);
+    size_t per = (size_t)d->h * d->w * d->c;
+    float *x = sk_xmalloc_aligned((size_t)batch * per * sizeof(float));
+    float *ones = sk_xmalloc((size_t)batch * sizeof(float));
+    for (int i = 0; i < batch; i++) ones[i] = 1.0f;
+    if (m) {
+        SK_ASSERT(m->k == k && d->labels);
+        sk_metrics_reset(m);
+    }
+    for (int first = 0; first < d->n; first += batch) {
+        int n = d->n - first < batch ? d->n - first : batch;
+        const uint8_t *src = d->pixels + (size_t)first * per;
+        /* The trainer's conversion (train.c gather), element for element. */
+        for (size_t j = 0; j < (size_t)n * per; j++) x[j] = src[j] * in_scale + in_offset;
+        sk_exec_forward(ex, x, n, 0, 0, 0);
+        const float *p = sk_exec_output(ex);
+        if (probs) memcpy(probs + (size_t)first * k, p, (size_t)n * k * sizeof(float));
+        if (m) {
+            const int32_t *y = d->labels + first;
+            for (int i = 0; i < n; i++) SK_ASSERT(y[i] >= 0 && y[i] < k);
+            const float *logits = sk_exec_logits(ex);
+            double loss = sk_xent_forward_backward(NULL, logits ? logits : p, p, y, ones, n, k,
+                                                   logits ? xent : SK_XENT_CLIPPED);
+            sk_metrics_add(m, p, y, n, loss);
+        }
+        if (bar) sk_progress_update(bar, bar->done + (uint64_t)n);
+    }
+    free(x);
+    free(ones);
 }

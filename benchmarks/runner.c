@@ -3,8 +3,12 @@
  * sk_run_cell is a sequence of stages over one context (cell_run): the data splits, the model
  * (cell.h: graph, freeze, initialisers, weights, preprocessing; shared with predict and
  * evaluate), the trainer and callbacks, resuming from the checkpoint, the frozen-prefix cache,
- * the epochs, the final evaluation and the record. Each stage returns a status; the first
- * failure ends the cell with its message and the last good checkpoint kept. */
+ * the epochs, the final evaluation, the held-out test split and the record. Each stage returns a
+ * status; the first failure ends the cell with its message and the last good checkpoint kept.
+ *
+ * Checkpoints: ckpt/last.skck after every epoch (resume), ckpt/best.skck (weights only) after
+ * every epoch whose validation accuracy beats all before it, i.e. the weights of best_epoch; both
+ * carry the cell's metadata (cell.h, sk_cell_meta) so predict and evaluate can load them. */
 #include "runner.h"
 #include "arch.h"
 #include "callbacks.h"
@@ -127,10 +131,11 @@ typedef struct {
     const sk_arch_info *arch;
     int size, k;                    /* input size, classes */
     double t0;
-    char ckpath[1200];
+    char ckpath[1200], bestpath[1200];
     sk_skds ds;
     int ds_open;
-    sk_cell_split train, val;
+    sk_cell_split train, val, test;
+    sk_cell_meta meta;              /* written into every checkpoint */
     float cw[SK_RECORD_MAX_CLASSES]; /* class weights */
     sk_cell_model model;
     int model_open;
@@ -160,12 +165,14 @@ static void cell_run_free(cell_run *r)
     }
     sk_cell_split_free(&r->train);
     sk_cell_split_free(&r->val);
+    sk_cell_split_free(&r->test);
     free(r->best_params);
     free(r->best_state);
     free(r->hist);
 }
 
-/* The data set's train and validation splits at the input size, class weights, its hash. */
+/* The data set's train, validation and (if any) test splits at the input size, class weights,
+ * its hash. */
 static sk_status stage_data(cell_run *r, sk_error *err)
 {
     const sk_cell_cfg *c = r->c;
@@ -177,7 +184,8 @@ static sk_status stage_data(cell_run *r, sk_error *err)
         return sk_error_set(err, SK_EUNSUPPORTED, "%s: %d classes; 2..%d supported", c->data_path, r->k,
                             SK_RECORD_MAX_CLASSES);
     if ((s = sk_cell_split_load(&r->train, &r->ds, SK_SPLIT_TRAIN, r->size, err)) ||
-        (s = sk_cell_split_load(&r->val, &r->ds, SK_SPLIT_VAL, r->size, err)))
+        (s = sk_cell_split_load(&r->val, &r->ds, SK_SPLIT_VAL, r->size, err)) ||
+        (s = sk_cell_split_load(&r->test, &r->ds, SK_SPLIT_TEST, r->size, err)))
         return s;
     if (r->train.im.n == 0 || r->val.im.n == 0)
         return sk_error_set(err, SK_EINVAL, "%s: %d training and %d validation images; both must be > 0",
@@ -189,8 +197,16 @@ static sk_status stage_data(cell_run *r, sk_error *err)
         r->cw[i] = c->class_weights == SK_CW_TRAIN && counts[i] ? (float)largest / (float)counts[i] : 1.0f;
         r->rec.class_weights[i] = r->cw[i];
         snprintf(r->rec.class_names[i], sizeof r->rec.class_names[i], "%s", r->ds.h.class_names[i]);
+        snprintf(r->meta.class_names[i], sizeof r->meta.class_names[i], "%s", r->ds.h.class_names[i]);
     }
-    return sk_sha256_file(c->data_path, r->rec.data_sha256, err);
+    r->meta.num_classes = r->k;
+    r->meta.epochs = c->epochs;
+    r->meta.batch = c->batch;
+    r->meta.xent_clipped = c->xent_clipped;
+    r->meta.data_size = r->ds.h.height == r->ds.h.width ? (int)r->ds.h.height : 0;
+    s = sk_sha256_file(c->data_path, r->rec.data_sha256, err);
+    snprintf(r->meta.data_sha256, sizeof r->meta.data_sha256, "%s", r->rec.data_sha256);
+    return s;
 }
 
 /* The cell's model: graph, freeze, initialisers, ImageNet weights (cell.h). */
@@ -272,9 +288,45 @@ static sk_status write_ckpt(const cell_run *r, int epoch, sk_error *err)
         }
     }
     sk_ckpt_set_kv(&ck, "cell", c->cell);
+    sk_cell_meta_put(&ck, &r->meta);
     sk_status s = sk_ckpt_write(&ck, r->ckpath, err);
     sk_ckpt_free(&ck);
     return s;
+}
+
+/* The weights after `epoch` (1-based) as ckpt/best.skck: the model of the best validation epoch
+ * so far (no optimizer state; nothing resumes from it). */
+static sk_status write_best(const cell_run *r, int epoch, sk_error *err)
+{
+    const sk_cell_cfg *c = r->c;
+    sk_ckpt ck;
+    sk_ckpt_init(&ck);
+    snprintf(ck.arch, sizeof ck.arch, "%s", c->arch);
+    sk_ckpt_add_graph(&ck, r->model.graph);
+    ck.in_h = ck.in_w = r->size;
+    ck.in_c = 3;
+    ck.classes = r->k;
+    ck.freeze = c->level;
+    ck.seed = c->seed;
+    ck.epoch = epoch;
+    ck.step = r->opt->iterations;
+    sk_ckpt_set_kv(&ck, "cell", c->cell);
+    sk_ckpt_set_kv(&ck, "weights_of", "best_epoch");
+    sk_cell_meta_put(&ck, &r->meta);
+    sk_status s = sk_ckpt_write(&ck, r->bestpath, err);
+    sk_ckpt_free(&ck);
+    return s;
+}
+
+/* Epoch `epoch` (0-based) has a validation accuracy above every earlier one: the first maximum
+ * is best_epoch. Accuracies are counts over one n, so distinct values differ by 1/n or more; the
+ * margin keeps an earlier epoch read back from metrics.jsonl (exact, or one unit in the last
+ * place off) from changing the decision after a resume. */
+static int is_best_epoch(const cell_run *r, int epoch)
+{
+    for (int i = 0; i < epoch; i++)
+        if (!(r->hist[epoch].val_acc > r->hist[i].val_acc + 1e-12)) return 0;
+    return 1;
 }
 
 /* Continues from ckpt/last.skck when it exists and belongs to this cell. */
@@ -353,6 +405,10 @@ static sk_status run_epoch(cell_run *r, int epoch, int *stop, sk_error *err)
                             "%s: epoch %d: loss %g, val_loss %g%s; stopped, the last good checkpoint (epoch %d) is kept",
                             c->cell, epoch + 1, e->loss, e->val_loss,
                             params_finite(g) ? "" : ", NaN or Inf in the weights", epoch);
+    if (is_best_epoch(r, epoch)) {
+        sk_status bs = write_best(r, epoch + 1, err);
+        if (bs) return bs;
+    }
     if (!c->quiet)
         sk_info("%s: epoch %d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs",
                 c->cell, epoch + 1, c->epochs, e->loss, e->acc, e->val_loss, e->val_acc, r->lr, e->seconds);
@@ -406,7 +462,7 @@ static void stage_evaluate(cell_run *r)
     rec->best_val_acc = -1;
     for (int i = 0; i < nep; i++) {
         sv[i] = r->hist[i].seconds;
-        if (r->hist[i].val_acc > rec->best_val_acc) {
+        if (is_best_epoch(r, i)) {
             rec->best_val_acc = r->hist[i].val_acc;
             rec->best_epoch = i + 1;
         }
@@ -424,6 +480,45 @@ static void stage_evaluate(cell_run *r)
         rec->f1[i] = sk_metrics_f1(&r->mv, i);
         for (int j = 0; j < k; j++) rec->confusion[i * k + j] = (int64_t)r->mv.confusion[i * k + j];
     }
+}
+
+/* The test split, once, with the final weights and with those of the best epoch (ckpt/best.skck),
+ * through the inference path predict and evaluate use (cell.h). Leaves the graph at the best
+ * epoch's weights, so it runs after everything that reads the final ones. */
+static sk_status stage_test(cell_run *r, sk_error *err)
+{
+    sk_run_record *rec = &r->rec;
+    if (r->test.im.n == 0) return SK_OK;
+    sk_exec *ex = sk_trainer_exec(r->tr);
+    sk_xent_mode xent = r->c->xent_clipped ? SK_XENT_CLIPPED : SK_XENT_LOGITS;
+    sk_metrics m;
+    sk_metrics_init(&m, r->k);
+    sk_cell_infer(ex, r->model.in_scale, r->model.in_offset, &r->test.im, r->c->batch, xent, NULL, &m, NULL);
+    rec->test_last_acc = sk_metrics_accuracy(&m);
+    rec->test_last_balanced_acc = sk_metrics_balanced_accuracy(&m);
+    rec->test_last_loss = sk_metrics_loss(&m);
+    rec->test_last_epoch = r->epochs_done;
+    sk_ckpt ck;
+    sk_ckpt_init(&ck);
+    sk_status s = sk_ckpt_read(r->bestpath, &ck, err);
+    if (!s && ck.epoch != rec->best_epoch)
+        s = sk_error_set(err, SK_EFORMAT, "%s: holds epoch %d, expected the best epoch %d", r->bestpath, ck.epoch,
+                         rec->best_epoch);
+    if (!s) s = sk_ckpt_load_graph(&ck, r->model.graph, 0, NULL, NULL, err);
+    sk_ckpt_free(&ck);
+    if (!s) {
+        sk_cell_infer(ex, r->model.in_scale, r->model.in_offset, &r->test.im, r->c->batch, xent, NULL, &m, NULL);
+        rec->test_best_acc = sk_metrics_accuracy(&m);
+        rec->test_best_balanced_acc = sk_metrics_balanced_accuracy(&m);
+        rec->test_best_loss = sk_metrics_loss(&m);
+        rec->test_best_epoch = rec->best_epoch;
+        rec->n_test = r->test.im.n;
+        if (!r->c->quiet)
+            sk_info("%s: test (%d images): accuracy %.4f with the best epoch's weights (epoch %d), %.4f with the "
+                    "last", r->c->cell, rec->n_test, rec->test_best_acc, rec->best_epoch, rec->test_last_acc);
+    }
+    sk_metrics_free(&m);
+    return s ? sk_error_prefix(err, "test split: ") : SK_OK;
 }
 
 /* Everything else run.json holds, then run.json and DONE. */
@@ -491,6 +586,7 @@ sk_status sk_run_cell(const sk_cell_cfg *c, sk_cell_outcome *outcome, sk_error *
     char ckdir[1100];
     snprintf(ckdir, sizeof ckdir, "%s/ckpt", c->out_dir);
     snprintf(r->ckpath, sizeof r->ckpath, "%s/last.skck", ckdir);
+    snprintf(r->bestpath, sizeof r->bestpath, "%s/best.skck", ckdir);
     sk_status s = sk_mkdir_p(ckdir, err);
     if (!s) {
         remove_stale_temps(c->out_dir);
@@ -500,7 +596,7 @@ sk_status sk_run_cell(const sk_cell_cfg *c, sk_cell_outcome *outcome, sk_error *
             stage_cache(r);
             if (!(s = stage_fit(r, err))) {
                 stage_evaluate(r);
-                s = stage_record(r, err);
+                if (!(s = stage_test(r, err))) s = stage_record(r, err);
             }
         }
     }

@@ -22,8 +22,8 @@ PKGS=(
   libssl-dev
   # run time: figures, and TLS roots for the commands that reach SkyServer / Keras weight URLs
   gnuplot-nox ca-certificates
-  # tests: CITATION.cff is checked with a YAML parser
-  python3 python3-yaml
+  # tests: CITATION.cff is checked with a YAML parser; exported Keras .h5 files with h5py
+  python3 python3-yaml python3-h5py
 )
 conformance=0
 for group in "$@"; do

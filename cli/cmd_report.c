@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int parse_formats(const char *s, unsigned *out)
+int sk_parse_formats(const char *cmd, const char *s, unsigned *out)
 {
     *out = 0;
     char buf[256];
@@ -22,12 +22,12 @@ static int parse_formats(const char *s, unsigned *out)
         else if (strcmp(t, "pdf") == 0) *out |= SK_FMT_PDF;
         else if (strcmp(t, "svg") == 0) *out |= SK_FMT_SVG;
         else {
-            fprintf(stderr, "skytune report: --formats: expected a comma-separated list of png, pdf, svg; found \"%s\"\n", t);
+            fprintf(stderr, "%s: --formats: expected a comma-separated list of png, pdf, svg; found \"%s\"\n", cmd, t);
             return SK_ARGS_ERROR;
         }
     }
     if (!*out) {
-        fprintf(stderr, "skytune report: --formats: expected at least one of png, pdf, svg\n");
+        fprintf(stderr, "%s: --formats: expected at least one of png, pdf, svg\n", cmd);
         return SK_ARGS_ERROR;
     }
     return SK_ARGS_OK;
@@ -44,6 +44,7 @@ int sk_cmd_report(int argc, char **argv)
         {"title", SK_OPT_VALUE, "TEXT", "title of the report page and prefix of figure titles"},
         {"dpi", SK_OPT_VALUE, "N", "PNG resolution in pixels per inch (default 200; figures are 3.5 or 7 in wide)"},
         {"skip-bad", SK_OPT_FLAG, NULL, "warn about and skip bad records instead of failing"},
+        {"select", SK_OPT_VALUE, "val|test", "choose best and ideal levels on validation (default) or held-out test accuracy"},
         {"quiet", SK_OPT_FLAG, NULL, "no progress output"},
     };
     sk_args a;
@@ -61,7 +62,7 @@ int sk_cmd_report(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.results_dir = sk_args_str(&a, "results", NULL);
     o.out_dir = sk_args_str(&a, "out", NULL);
-    if (parse_formats(sk_args_str(&a, "formats", "png,pdf,svg"), &o.formats)) return 2;
+    if (sk_parse_formats("skytune report", sk_args_str(&a, "formats", "png,pdf,svg"), &o.formats)) return 2;
     const char *paper = sk_args_str(&a, "paper", "auto");
     if (strcmp(paper, "on") == 0) o.paper = SK_PAPER_ON;
     else if (strcmp(paper, "off") == 0) o.paper = SK_PAPER_OFF;
@@ -76,6 +77,12 @@ int sk_cmd_report(int argc, char **argv)
     if (sk_args_long(&a, "dpi", 200, 30, 1200, &dpi)) return 2;
     o.dpi = (int)dpi;
     o.skip_bad = sk_args_has(&a, "skip-bad");
+    const char *sel = sk_args_str(&a, "select", "val");
+    if (strcmp(sel, "val") && strcmp(sel, "test")) {
+        fprintf(stderr, "skytune report: --select: expected val or test; found \"%s\"\n", sel);
+        return 2;
+    }
+    o.select_on_test = !strcmp(sel, "test");
 
     /* The command line as a shell would need it, for the page. */
     sk_buf cmd;

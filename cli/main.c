@@ -10,8 +10,10 @@
 static const sk_subcommand top[] = {
     {"dataset", sk_cmd_dataset, "build data sets: query, fetch, cutout, synth, import, pack, info, verify, export"},
     {"arch", sk_cmd_arch, "the seven architectures: list, show, levels (TLR/TPR)"},
-    {"weights", sk_cmd_weights, "ImageNet weights: fetch, import"},
+    {"weights", sk_cmd_weights, "weights: fetch, import (Keras HDF5, TF.js), export a cell"},
     {"train", sk_cmd_train, "train one (architecture, freeze level, seed) cell"},
+    {"predict", sk_cmd_predict, "classify new objects (.skds, images, catalog) with a trained cell"},
+    {"evaluate", sk_cmd_evaluate, "score a trained cell on a split of a data set: metrics, figures"},
     {"bench", sk_cmd_bench, "benchmark suites: run, check, status, slurm, speed"},
     {"report", sk_cmd_report, "tables and gnuplot figures from result records"},
     {"reproduce", sk_cmd_reproduce, "the whole pipeline end to end"},

@@ -6,6 +6,7 @@
 #include "checkpoint.h"
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "checksum.h"
@@ -102,6 +103,29 @@ const char *sk_ckpt_get_kv(const sk_ckpt *ck, const char *key)
     for (int i = 0; i < ck->nkv; i++)
         if (strcmp(ck->kv[i].key, key) == 0) return ck->kv[i].value;
     return NULL;
+}
+
+void sk_ckpt_set_class_names(sk_ckpt *ck, const char (*names)[64], int n)
+{
+    for (int i = 0; i < n; i++) {
+        char key[32];
+        sk_snprintf(key, sizeof key, "class.%d", i);
+        SK_ASSERT(names[i][0]);
+        sk_ckpt_set_kv(ck, key, names[i]);
+    }
+}
+
+int sk_ckpt_get_class_names(const sk_ckpt *ck, char (*names)[64], int max)
+{
+    int n = 0;
+    for (; n < max; n++) {
+        char key[32];
+        sk_snprintf(key, sizeof key, "class.%d", n);
+        const char *v = sk_ckpt_get_kv(ck, key);
+        if (!v || !*v || strlen(v) >= 64) break;
+        sk_snprintf(names[n], 64, "%s", v);
+    }
+    return n;
 }
 
 const sk_ckpt_tensor *sk_ckpt_find(const sk_ckpt *ck, const char *name)
@@ -703,4 +727,38 @@ sk_status sk_ckpt_load_optim(const sk_ckpt *ck, sk_optim *o, sk_error *err)
     for (int k = 0; k < o->nslabs; k++)
         memcpy(o->slab[k], ck->opt_slab[k], o->n * sizeof(float));
     return SK_OK;
+}
+
+int sk_ckpt_compare(const sk_ckpt *a, const sk_ckpt *b, sk_ckpt_diff *d)
+{
+    memset(d, 0, sizeof *d);
+    for (int i = 0; i < a->ntensors; i++) {
+        const sk_ckpt_tensor *x = &a->tensors[i], *y = sk_ckpt_find(b, x->name);
+        int differs = 1;
+        if (!y) {
+            d->only_a++;
+        } else {
+            d->common++;
+            int same_shape = x->ndim == y->ndim;
+            for (int k = 0; k < x->ndim && same_shape; k++) same_shape = x->shape[k] == y->shape[k];
+            if (!same_shape) {
+                d->shape_differ++;
+            } else {
+                differs = x->n && memcmp(x->data, y->data, x->n * sizeof(float)) != 0;
+                d->value_differ += differs;
+                for (size_t e = 0; differs && e < x->n; e++) {
+                    double diff = fabs((double)x->data[e] - (double)y->data[e]);
+                    if (diff != diff) diff = INFINITY;
+                    if (diff > d->max_abs) d->max_abs = diff;
+                }
+            }
+        }
+        if (differs && !d->first[0]) sk_snprintf(d->first, sizeof d->first, "%s", x->name);
+    }
+    for (int i = 0; i < b->ntensors; i++)
+        if (!sk_ckpt_find(a, b->tensors[i].name)) {
+            d->only_b++;
+            if (!d->first[0]) sk_snprintf(d->first, sizeof d->first, "%s", b->tensors[i].name);
+        }
+    return !d->only_a && !d->only_b && !d->shape_differ && !d->value_differ;
 }

@@ -87,6 +87,11 @@ void sk_ckpt_set_optim(sk_ckpt *ck, const sk_optim *o);
 void sk_ckpt_set_kv(sk_ckpt *ck, const char *key, const char *value);
 const char *sk_ckpt_get_kv(const sk_ckpt *ck, const char *key); /* NULL if absent */
 const sk_ckpt_tensor *sk_ckpt_find(const sk_ckpt *ck, const char *name);
+/* The class names of a classifier's outputs, as the metadata keys "class.0", "class.1", ...
+ * Names must be 1..63 bytes. get returns how many consecutive keys from class.0 are there (at
+ * most max, 0 when none). */
+void sk_ckpt_set_class_names(sk_ckpt *ck, const char (*names)[64], int n);
+int sk_ckpt_get_class_names(const sk_ckpt *ck, char (*names)[64], int max);
 
 sk_status sk_ckpt_write(const sk_ckpt *ck, const char *path, sk_error *err) SK_WUR;
 /* Reads and verifies path into ck (initialised by this call). Files over 64 GiB are refused. */
@@ -105,6 +110,18 @@ enum {
  * few. On error g may be partly loaded. */
 sk_status sk_ckpt_load_graph(const sk_ckpt *ck, sk_graph *g, int flags, int *missing,
                              int *unused, sk_error *err) SK_WUR;
+/* Tensor-by-tensor comparison of two checkpoints by name (metadata and optimizer state aside). */
+typedef struct {
+    int common;              /* names in both */
+    int only_a, only_b;      /* names in one only */
+    int shape_differ;        /* common names whose shapes differ */
+    int value_differ;        /* common names, same shape, some element's bits differ */
+    double max_abs;          /* largest |a - b| over elements of same-shape tensors (NaN-aware: inf) */
+    char first[SK_CKPT_NAME_MAX]; /* the first differing name (in a's order, then b's), "" if none */
+} sk_ckpt_diff;
+/* Fills d; returns 1 when both hold the same names, shapes and bits. */
+int sk_ckpt_compare(const sk_ckpt *a, const sk_ckpt *b, sk_ckpt_diff *d);
+
 /* Restores optimizer state into o (same kind, same slab size): SK_EINVAL naming the field. */
 sk_status sk_ckpt_load_optim(const sk_ckpt *ck, sk_optim *o, sk_error *err) SK_WUR;
 

@@ -181,3 +181,17 @@ int sk_parse_u64(const char *f, uint64_t *out)
     *out = (uint64_t)v;
     return 0;
 }
+
+void sk_csv_put_field(sk_buf *b, const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        sk_buf_put_bytes(b, s, strlen(s));
+        return;
+    }
+    sk_buf_put_u8(b, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') sk_buf_put_u8(b, '"');
+        sk_buf_put_u8(b, (uint8_t)*p);
+    }
+    sk_buf_put_u8(b, '"');
+}

@@ -5,8 +5,8 @@
  * byte order mark is skipped. A record that breaks the rules (a quote inside an unquoted field,
  * text after a closing quote, a NUL byte, a quoted field still open at the end of the input) is
  * reported with the line it starts on and a reason, and scanning resumes at the next line, so a
- * caller chooses between dropping the record and failing. Not a CSV writer, and no dialects
- * (no other separators, no escapes but "").
+ * caller chooses between dropping the record and failing. No dialects (no other separators,
+ * no escapes but ""); the writing side is one function, sk_csv_put_field.
  *
  * The field parsers accept a whole field or nothing: surrounding ASCII blanks are allowed,
  * anything else left over is an error, so "22=9.33" is not 22 and "1e999" is not a number. */
@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "fileio.h"
 
 typedef struct {
     const char *buf;
@@ -25,6 +26,10 @@ typedef struct {
     size_t *off;      /* field start offsets into text */
     size_t nf, cap_f;
 } sk_csv;
+
+/* Appends one field as this scanner reads it back: as is, or quoted (with "" doubling) when it
+ * holds a comma, a quote, CR or LF. */
+void sk_csv_put_field(sk_buf *b, const char *s);
 
 /* Starts scanning buf[0..n) (not copied; must outlive s). */
 void sk_csv_init(sk_csv *s, const char *buf, size_t n);

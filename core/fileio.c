@@ -455,6 +455,26 @@ void sk_buf_printf(sk_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void sk_buf_put_f32_text(sk_buf *b, float v)
+{
+    char s[48];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(s, sizeof s, "%.*g", prec, (double)v);
+        if (strtof(s, NULL) == v) break;
+    }
+    sk_buf_printf(b, "%s", s);
+}
+
+void sk_buf_put_f64_text(sk_buf *b, double v)
+{
+    char s[48];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(s, sizeof s, "%.*g", prec, v);
+        if (strtod(s, NULL) == v) break;
+    }
+    sk_buf_printf(b, "%s", s);
+}
+
 void sk_buf_put_str(sk_buf *b, const char *s)
 {
     size_t n = strlen(s);

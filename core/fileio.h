@@ -125,6 +125,10 @@ void sk_buf_put_f32(sk_buf *b, float v);
 void sk_buf_put_f64(sk_buf *b, double v);
 /* Appends printf-formatted text (no NUL counted in len; a NUL follows in the buffer). */
 void sk_buf_printf(sk_buf *b, const char *fmt, ...) SK_PRINTF(2, 3);
+/* Appends v as the shortest decimal text ("%.Ng") that reads back as the same float32 (as
+ * Python's repr of a NumPy float32), or the same double (15 to 17 digits) for f64. */
+void sk_buf_put_f32_text(sk_buf *b, float v);
+void sk_buf_put_f64_text(sk_buf *b, double v);
 /* u32 byte length, then the bytes (no NUL). */
 void sk_buf_put_str(sk_buf *b, const char *s);
 /* Floats as little-endian IEEE-754 bits, n values. */

@@ -80,3 +80,17 @@ double sk_metrics_macro_f1(const sk_metrics *m)
     for (int c = 0; c < m->k; c++) s += sk_metrics_f1(m, c);
     return s / m->k;
 }
+
+double sk_metrics_balanced_accuracy(const sk_metrics *m)
+{
+    double s = 0.0;
+    int present = 0;
+    for (int c = 0; c < m->k; c++) {
+        uint64_t actual = 0;
+        for (int p = 0; p < m->k; p++) actual += m->confusion[(size_t)c * m->k + p];
+        if (!actual) continue;
+        s += sk_metrics_recall(m, c);
+        present++;
+    }
+    return present ? s / present : 0.0;
+}

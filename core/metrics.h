@@ -36,5 +36,8 @@ double sk_metrics_recall(const sk_metrics *m, int c);
 double sk_metrics_f1(const sk_metrics *m, int c);
 /* Unweighted means over classes. */
 double sk_metrics_macro_f1(const sk_metrics *m);
+/* Mean recall over the classes that occur (scikit-learn's balanced_accuracy_score); 0 when
+ * nothing was seen. */
+double sk_metrics_balanced_accuracy(const sk_metrics *m);
 
 #endif

@@ -66,14 +66,19 @@ uint64_t sk_mt19937_interval(sk_mt19937 *m, uint64_t max)
     return v;
 }
 
-void sk_numpy_shuffle_u64(uint64_t *perm, size_t n, uint32_t seed)
+void sk_numpy_shuffle_state(sk_mt19937 *m, uint64_t *perm, size_t n)
 {
-    sk_mt19937 m;
-    sk_mt19937_seed(&m, seed);
     for (size_t i = n; i-- > 1;) {
-        size_t j = (size_t)sk_mt19937_interval(&m, i);
+        size_t j = (size_t)sk_mt19937_interval(m, i);
         uint64_t t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
     }
+}
+
+void sk_numpy_shuffle_u64(uint64_t *perm, size_t n, uint32_t seed)
+{
+    sk_mt19937 m;
+    sk_mt19937_seed(&m, seed);
+    sk_numpy_shuffle_state(&m, perm, n);
 }

@@ -27,5 +27,7 @@ uint64_t sk_mt19937_interval(sk_mt19937 *m, uint64_t max);
  * j = interval(i), swap(perm[i], perm[j]). Start with perm[k] = k to get NumPy's permutation of
  * range(n); permuting a list of paths the same way gives Keras' order. */
 void sk_numpy_shuffle_u64(uint64_t *perm, size_t n, uint32_t seed);
+/* The same shuffle drawing from m, for several shuffles of one RandomState in a row. */
+void sk_numpy_shuffle_state(sk_mt19937 *m, uint64_t *perm, size_t n);
 
 #endif

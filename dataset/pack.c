@@ -232,6 +232,42 @@ void sk_pack_keras_split(uint64_t *order, uint32_t *split, size_t n, uint32_t se
     for (size_t k = 0; k < n; k++) split[k] = k >= n - nval ? SK_SPLIT_VAL : SK_SPLIT_TRAIN;
 }
 
+size_t sk_pack_split(uint64_t *order, uint32_t *split, size_t n, const uint32_t *label, uint32_t nclasses,
+                     uint32_t seed, double val, double test)
+{
+    if (!(test > 0)) {
+        sk_pack_keras_split(order, split, n, seed, val);
+        return 0;
+    }
+    uint8_t *is_test = sk_xcalloc(n + 1, 1);
+    uint64_t *pos = sk_xmalloc((n + 1) * sizeof *pos);
+    sk_mt19937 m;
+    sk_mt19937_seed(&m, seed);
+    size_t ntest = 0;
+    for (uint32_t c = 0; c < nclasses; c++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (label[i] == c) pos[k++] = i;
+        sk_numpy_shuffle_state(&m, pos, k);
+        size_t t = (size_t)(test * (double)k); /* Python int(): truncation */
+        for (size_t j = k - t; j < k; j++) is_test[pos[j]] = 1;
+        ntest += t;
+    }
+    size_t nrest = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_test[i]) pos[nrest++] = i; /* the remaining files in sorted order */
+    sk_pack_keras_split(order, split, nrest, seed, val);
+    for (size_t k = 0; k < nrest; k++) order[k] = pos[order[k]];
+    for (size_t i = 0, k = nrest; i < n; i++)
+        if (is_test[i]) {
+            order[k] = i;
+            split[k++] = SK_SPLIT_TEST;
+        }
+    free(is_test);
+    free(pos);
+    return ntest;
+}
+
 /* Reads path once, optionally hashes it, decodes and resizes into out (H*W*3 floats). */
 static sk_status load_one(float *out, uint8_t digest[32], const char *path, uint32_t height,
                           uint32_t width, sk_resize_mode resize, int fast_dct, sk_error *err)
@@ -322,6 +358,8 @@ sk_status sk_pack_run(const sk_pack_opts *o, sk_pack_stats *stats, sk_error *err
                             o->height, o->width);
     if (!(o->val >= 0.0 && o->val < 1.0))
         return sk_error_set(err, SK_EINVAL, "pack: --val: expected 0 <= val < 1, found %g", o->val);
+    if (!(o->test >= 0.0 && o->test < 1.0))
+        return sk_error_set(err, SK_EINVAL, "pack: --test: expected 0 <= test < 1, found %g", o->test);
     if (o->resize != SK_RESIZE_BILINEAR && o->resize != SK_RESIZE_AREA)
         return sk_error_set(err, SK_EINVAL, "pack: resize: expected bilinear or area");
 
@@ -341,6 +379,7 @@ sk_status sk_pack_run(const sk_pack_opts *o, sk_pack_stats *stats, sk_error *err
     h.dtype = o->dtype;
     h.split_seed = o->seed;
     h.val_fraction = o->val;
+    h.test_fraction = o->test;
     h.split_rule = SK_SPLIT_RULE_KERAS;
     h.resize = o->resize;
     snprintf(h.source, sizeof h.source, "pack:%.240s", o->in_dir);
@@ -353,7 +392,7 @@ sk_status sk_pack_run(const sk_pack_opts *o, sk_pack_stats *stats, sk_error *err
 
     uint64_t *order = sk_xmalloc(n * sizeof *order);
     uint32_t *split = sk_xmalloc(n * sizeof *split);
-    sk_pack_keras_split(order, split, n, o->seed, o->val);
+    sk_pack_split(order, split, n, idx.label, idx.nclasses, o->seed, o->val, o->test);
     uint8_t (*digest)[32] = sk_xcalloc(n, 32);
 
     sk_manifest man;
@@ -436,9 +475,12 @@ sk_status sk_pack_run(const sk_pack_opts *o, sk_pack_stats *stats, sk_error *err
     if (!s && stats) {
         stats->nfiles = n;
         stats->nclasses = idx.nclasses;
-        stats->nval = 0;
-        for (size_t k = 0; k < n; k++) stats->nval += split[k] == SK_SPLIT_VAL;
-        stats->ntrain = n - stats->nval;
+        stats->nval = stats->ntest = 0;
+        for (size_t k = 0; k < n; k++) {
+            stats->nval += split[k] == SK_SPLIT_VAL;
+            stats->ntest += split[k] == SK_SPLIT_TEST;
+        }
+        stats->ntrain = n - stats->nval - stats->ntest;
         stats->seconds = sk_now() - t0;
     }
     sk_manifest_free(&man);

@@ -38,11 +38,23 @@ void sk_pack_index_free(sk_pack_index *idx);
  * positions, SK_SPLIT_TRAIN otherwise (val = 0: no validation subset). */
 void sk_pack_keras_split(uint64_t *order, uint32_t *split, size_t n, uint32_t seed, double val);
 
+/* The split with a held-out test subset drawn first: one RandomState(seed), for each class in
+ * label order, shuffles the sorted-list positions of that class's files and sets aside the
+ * last int(test * count) of them (so the test subset is stratified by class); the other files,
+ * in sorted order, get Keras' split (sk_pack_keras_split, same seed) as if the test files were
+ * not in the folder. order[0..n) lists those files in Keras' order, then the test files in
+ * sorted order; split[k] says which subset order[k] is in. With test = 0 this is exactly
+ * sk_pack_keras_split. label[i] < nclasses is the class of the i-th sorted file. Returns the
+ * number of test files. */
+size_t sk_pack_split(uint64_t *order, uint32_t *split, size_t n, const uint32_t *label, uint32_t nclasses,
+                     uint32_t seed, double val, double test);
+
 typedef struct {
     const char *in_dir;
     const char *out_path;
     uint32_t height, width;   /* Keras image_size */
     double val;               /* validation_split, 0..1 (default 0.2) */
+    double test;              /* held-out test fraction, drawn first (sk_pack_split); default 0 */
     uint32_t seed;            /* default 123 */
     sk_resize_mode resize;    /* SK_RESIZE_BILINEAR (Keras, default) or SK_RESIZE_AREA */
     sk_skds_dtype dtype;      /* SK_SKDS_U8 (default, rounded) or SK_SKDS_F32 (Keras' floats) */
@@ -55,7 +67,7 @@ typedef struct {
 void sk_pack_opts_init(sk_pack_opts *o);
 
 typedef struct {
-    size_t nfiles, ntrain, nval;
+    size_t nfiles, ntrain, nval, ntest;
     uint32_t nclasses;
     double seconds;
 } sk_pack_stats;

@@ -167,6 +167,9 @@ static sk_status check_header(const sk_skds_header *h, const char *what, sk_erro
     if (!(h->val_fraction >= 0.0 && h->val_fraction <= 1.0))
         return sk_error_set(err, SK_EFORMAT, "%s: field 'val_fraction': expected 0..1, found %g",
                             what, h->val_fraction);
+    if (!(h->test_fraction >= 0.0 && h->test_fraction < 1.0))
+        return sk_error_set(err, SK_EFORMAT, "%s: field 'test_fraction': expected 0 <= test < 1, found %g",
+                            what, h->test_fraction);
     if ((unsigned)h->split_rule >= SK_SPLIT_RULE_COUNT)
         return sk_error_set(err, SK_EFORMAT, "%s: field 'split_rule': expected 0..%d, found %u", what,
                             SK_SPLIT_RULE_COUNT - 1, (unsigned)h->split_rule);
@@ -203,6 +206,7 @@ static void put_header(sk_buf *b, const sk_skds_header *h, uint64_t count)
     for (uint32_t i = 0; i < h->nclasses; i++) sk_buf_put_str(b, h->class_names[i]);
     sk_buf_put_u64(b, h->split_seed);
     sk_buf_put_f64(b, h->val_fraction);
+    sk_buf_put_f64(b, h->test_fraction);
     sk_buf_put_u32(b, (uint32_t)h->split_rule);
     sk_buf_put_u32(b, (uint32_t)h->resize);
     sk_buf_put_str(b, h->source);
@@ -443,9 +447,9 @@ static sk_status parse_preamble(const uint8_t *p, size_t n, const char *what, un
                             "%02x %02x %02x %02x %02x %02x %02x %02x (not a .skds file)", what,
                             p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
     uint32_t version = sk_le_load32(p + 8);
-    if (version != SK_SKDS_VERSION)
-        return sk_error_set(err, SK_EVERSION, "%s: field 'version': expected %u, found %u", what,
-                            SK_SKDS_VERSION, version);
+    if (version < SK_SKDS_VERSION_MIN || version > SK_SKDS_VERSION)
+        return sk_error_set(err, SK_EVERSION, "%s: field 'version': expected %u..%u, found %u (a newer skytune?)",
+                            what, SK_SKDS_VERSION_MIN, SK_SKDS_VERSION, version);
     uint32_t pre_size = sk_le_load32(p + 12);
     if (pre_size != PREAMBLE_SIZE)
         return sk_error_set(err, SK_EFORMAT, "%s: field 'preamble_size': expected %u, found %u", what,
@@ -504,8 +508,9 @@ static sk_status parse_preamble(const uint8_t *p, size_t n, const char *what, un
     return SK_OK;
 }
 
-/* HEAD: the header fields, checked like the writer checks them. */
-static sk_status parse_head(sk_skds *ds, const uint8_t *p, size_t n, const char *what, sk_error *err)
+/* HEAD: the header fields, checked like the writer checks them (version 1 has no test fraction). */
+static sk_status parse_head(sk_skds *ds, const uint8_t *p, size_t n, uint32_t version, const char *what,
+                            sk_error *err)
 {
     sk_status s;
     sk_reader r;
@@ -530,6 +535,7 @@ static sk_status parse_head(sk_skds *ds, const uint8_t *p, size_t n, const char 
     }
     if ((s = sk_rd_u64(&r, &h->split_seed, "split_seed", err)) ||
         (s = sk_rd_f64(&r, &h->val_fraction, "val_fraction", err)) ||
+        (version >= 2 && (s = sk_rd_f64(&r, &h->test_fraction, "test_fraction", err))) ||
         (s = sk_rd_u32(&r, &rule, "split_rule", err)) || (s = sk_rd_u32(&r, &resize, "resize", err)) ||
         (s = sk_rd_str(&r, h->source, SK_SKDS_SOURCE_MAX, "source", err)))
         return s;
@@ -611,10 +617,10 @@ static sk_status parse(sk_skds *ds, const uint8_t *p, size_t n, const char *what
                        sk_error *err)
 {
     uint64_t off[NSECT], len[NSECT];
-    uint32_t version;
+    uint32_t version = 0;
     sk_status s;
     if ((s = parse_preamble(p, n, what, flags, off, len, &version, err))) return s;
-    if ((s = parse_head(ds, p + off[S_HEAD], (size_t)len[S_HEAD], what, err))) return s;
+    if ((s = parse_head(ds, p + off[S_HEAD], (size_t)len[S_HEAD], version, what, err))) return s;
     if ((s = parse_recs(ds, p, off, len, what, err))) return s;
     if ((s = parse_prov(ds, p + off[S_PROV], (size_t)len[S_PROV], what, err))) return s;
     ds->pixels = p + off[S_PIXL];
@@ -705,9 +711,9 @@ void sk_skds_print_info(const sk_skds *ds, const char *path, FILE *out)
     fprintf(out, "image:         %u x %u x %u (H x W x C), %s\n", h->height, h->width, h->channels,
             h->dtype == SK_SKDS_F32 ? "float32" : "uint8");
     fprintf(out, "resize:        %s\n", sk_resize_mode_name(h->resize));
-    fprintf(out, "split:         %s, seed %" PRIu64 ", validation fraction %g\n",
+    fprintf(out, "split:         %s, seed %" PRIu64 ", validation fraction %g, test fraction %g\n",
             h->split_rule == SK_SPLIT_RULE_KERAS ? "keras (NumPy RandomState shuffle)" : "custom",
-            h->split_seed, h->val_fraction);
+            h->split_seed, h->val_fraction, h->test_fraction);
     fprintf(out, "source:        %s\n", h->source);
     for (uint32_t i = 0; i < ds->nprov; i++)
         fprintf(out, "provenance:    %s = %s\n", ds->prov[i].key, ds->prov[i].value);

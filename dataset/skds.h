@@ -17,7 +17,8 @@
 #include <stdio.h>
 #include "sk_common.h"
 
-#define SK_SKDS_VERSION 1u
+#define SK_SKDS_VERSION 2u     /* written; 2 added the test fraction */
+#define SK_SKDS_VERSION_MIN 1u /* oldest read (its test fraction reads as 0) */
 #define SK_SKDS_MAX_CLASSES 256
 #define SK_SKDS_NAME_MAX 64    /* class name bytes incl. NUL */
 #define SK_SKDS_SOURCE_MAX 256 /* source description bytes incl. NUL */
@@ -52,6 +53,7 @@ typedef struct {
     char class_names[SK_SKDS_MAX_CLASSES][SK_SKDS_NAME_MAX]; /* label i is class_names[i] */
     uint64_t split_seed;
     double val_fraction;              /* in [0, 1] */
+    double test_fraction;             /* in [0, 1): held out before the train/val split (pack.h) */
     sk_split_rule split_rule;
     sk_resize_mode resize;
     char source[SK_SKDS_SOURCE_MAX];  /* e.g. "pack:/data/raw" or "synth" */

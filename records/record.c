@@ -1,9 +1,7 @@
-/* record.c: the run.json / metrics.jsonl schema as one field table, and its writer and reader
- * (see record.h). A field is (JSON path, type, struct member, bounds, flags); nested objects are
- * made from the dotted paths in table order, so the table order is the document order. The
- * reader checks every field the first problem at a time: "<file>: field '<path>': expected
- * <what>, found <what>". */
+/* record.c: the run.json / metrics.jsonl schema as field tables of the records' engine
+ * (record_fields.h), and their writers and readers (see record.h). */
 #include "record.h"
+#include "record_fields.h"
 #include "buildinfo.h"
 #include "fileio.h"
 
@@ -15,47 +13,16 @@
 #include <string.h>
 
 #define MAX_JSON_BYTES (64u << 20)
-#define NAME_CAP 64 /* bytes per class name */
-_Static_assert(sizeof(((sk_run_record *)0)->class_names[0]) == NAME_CAP, "class name stride");
-
-typedef enum {
-    FT_CONST,      /* a fixed string (`value`): written as is; read: `schema` must equal it */
-    FT_VERSION,    /* the integer SK_RECORD_SCHEMA_VERSION; read: must equal it */
-    FT_STR,        /* char[size] */
-    FT_WORD,       /* char[size] holding a safe file-name word */
-    FT_INT,        /* int within [lo, hi] */
-    FT_I64,        /* int64_t within [lo, hi] */
-    FT_U64,        /* uint64_t within [lo, hi] */
-    FT_NUM,        /* finite double */
-    FT_BOOL,       /* int 0/1 */
-    FT_NUMS,       /* double[num_classes] */
-    FT_NAMES,      /* char[num_classes][64] */
-    FT_CONFUSION,  /* int64_t[num_classes^2], rows true class */
-    FT_EARLY_STOP, /* int patience: null when 0, else {monitor, patience, restore_best_weights} */
-} ftype;
-
-enum {
-    F_OPTIONAL = 1 << 0, /* a reader accepts its absence (older or hand-written records) */
-};
-
-typedef struct {
-    const char *path;
-    ftype type;
-    size_t off, size;
-    double lo, hi;
-    unsigned flags;
-    sk_check_class check; /* 0: not compared by bench check */
-    const char *value;    /* FT_CONST */
-} fdef;
+_Static_assert(sizeof(((sk_run_record *)0)->class_names[0]) == SK_FIELD_NAME_CAP, "class name stride");
 
 #define M(member) offsetof(sk_run_record, member), sizeof(((sk_run_record *)0)->member)
 #define E(member) offsetof(sk_epoch_record, member), sizeof(((sk_epoch_record *)0)->member)
 #define BIG 4503599627370496.0 /* 2^52: integers beyond it do not survive a double */
 
 /* run.json, in document order. */
-static const fdef run_fields[] = {
+static const sk_field run_fields[] = {
     {"schema", FT_CONST, 0, 0, 0, 0, 0, 0, SK_RECORD_SCHEMA},
-    {"schema_version", FT_VERSION, 0, 0, 0, 0, 0, 0, NULL},
+    {"schema_version", FT_VERSION, 0, 0, SK_RECORD_SCHEMA_VERSION_MIN, SK_RECORD_SCHEMA_VERSION, 0, 0, NULL},
     {"suite", FT_STR, M(suite), 0, 0, 0, 0, NULL},
     {"cell", FT_STR, M(cell), 0, 0, 0, 0, NULL},
     {"arch", FT_WORD, M(arch), 0, 0, 0, 0, NULL},
@@ -78,6 +45,7 @@ static const fdef run_fields[] = {
     {"dataset.sha256", FT_STR, M(data_sha256), 0, 0, 0, 0, NULL},
     {"dataset.n_train", FT_INT, M(n_train), 0, INT32_MAX, 0, 0, NULL},
     {"dataset.n_val", FT_INT, M(n_val), 0, INT32_MAX, 0, 0, NULL},
+    {"dataset.n_test", FT_INT, M(n_test), 1, INT32_MAX, F_COND, 0, NULL},
     {"protocol.optimizer", FT_STR, M(optimizer), 0, 0, 0, 0, NULL},
     {"protocol.lr", FT_NUM, M(lr), 0, 0, 0, 0, NULL},
     {"protocol.batch", FT_INT, M(batch), 1, INT32_MAX, 0, 0, NULL},
@@ -104,6 +72,14 @@ static const fdef run_fields[] = {
     {"per_class.recall", FT_NUMS, M(recall), 0, 0, 0, 0, NULL},
     {"per_class.f1", FT_NUMS, M(f1), 0, 0, 0, 0, NULL},
     {"confusion", FT_CONFUSION, M(confusion), 0, 0, 0, 0, NULL},
+    {"test.best.epoch", FT_INT, M(test_best_epoch), 0, 1000000, F_COND, 0, NULL},
+    {"test.best.acc", FT_NUM, M(test_best_acc), 0, 0, F_COND, 0, NULL},
+    {"test.best.balanced_acc", FT_NUM, M(test_best_balanced_acc), 0, 0, F_COND, 0, NULL},
+    {"test.best.loss", FT_NUM, M(test_best_loss), 0, 0, F_COND, 0, NULL},
+    {"test.last.epoch", FT_INT, M(test_last_epoch), 0, 1000000, F_COND, 0, NULL},
+    {"test.last.acc", FT_NUM, M(test_last_acc), 0, 0, F_COND, 0, NULL},
+    {"test.last.balanced_acc", FT_NUM, M(test_last_balanced_acc), 0, 0, F_COND, 0, NULL},
+    {"test.last.loss", FT_NUM, M(test_last_loss), 0, 0, F_COND, 0, NULL},
     {"wall_seconds", FT_NUM, M(wall_seconds), 0, 0, 0, 0, NULL},
     {"seconds_per_epoch_median", FT_NUM, M(seconds_per_epoch_median), 0, 0, 0, 0, NULL},
     {"peak_rss_bytes", FT_I64, M(peak_rss_bytes), 0, BIG, 0, 0, NULL},
@@ -124,7 +100,7 @@ static const fdef run_fields[] = {
 };
 
 /* One line of metrics.jsonl (offsets into sk_epoch_record). */
-static const fdef epoch_fields[] = {
+static const sk_field epoch_fields[] = {
     {"epoch", FT_INT, E(epoch), 1, 1000000, 0, 0, NULL},
     {"lr", FT_NUM, E(lr), 0, 0, 0, 0, NULL},
     {"loss", FT_NUM, E(loss), 0, 0, 0, 0, NULL},
@@ -178,81 +154,6 @@ void sk_record_set_platform(sk_run_record *r)
 
 /* ---- writing ---- */
 
-/* The object that holds path's last component below root, created in table order; *leaf
- * receives that component. */
-static cJSON *parent_of(cJSON *root, const char *path, const char **leaf)
-{
-    cJSON *o = root;
-    const char *p = path, *dot;
-    while ((dot = strchr(p, '.'))) {
-        char key[64];
-        size_t n = (size_t)(dot - p);
-        SK_ASSERT(n < sizeof key);
-        memcpy(key, p, n);
-        key[n] = '\0';
-        cJSON *sub = cJSON_GetObjectItemCaseSensitive(o, key);
-        if (!sub) sub = cJSON_AddObjectToObject(o, key);
-        o = sub;
-        p = dot + 1;
-    }
-    *leaf = p;
-    return o;
-}
-
-static cJSON *num_array(const double *v, int n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
-    return a;
-}
-
-/* Writes one field of the struct at base (k = num_classes for class arrays). */
-static void write_field(cJSON *root, const fdef *f, const void *base, int k)
-{
-    const char *key;
-    cJSON *o = parent_of(root, f->path, &key);
-    const char *p = (const char *)base + f->off;
-    switch (f->type) {
-    case FT_CONST: cJSON_AddStringToObject(o, key, f->value); break;
-    case FT_VERSION: cJSON_AddNumberToObject(o, key, SK_RECORD_SCHEMA_VERSION); break;
-    case FT_STR:
-    case FT_WORD: cJSON_AddStringToObject(o, key, p); break;
-    case FT_INT: cJSON_AddNumberToObject(o, key, *(const int *)p); break;
-    case FT_I64: cJSON_AddNumberToObject(o, key, (double)*(const int64_t *)p); break;
-    case FT_U64: cJSON_AddNumberToObject(o, key, (double)*(const uint64_t *)p); break;
-    case FT_NUM: cJSON_AddNumberToObject(o, key, *(const double *)p); break;
-    case FT_BOOL: cJSON_AddBoolToObject(o, key, *(const int *)p); break;
-    case FT_NUMS: cJSON_AddItemToObject(o, key, num_array((const double *)p, k)); break;
-    case FT_NAMES: {
-        cJSON *a = cJSON_AddArrayToObject(o, key);
-        for (int i = 0; i < k; i++) cJSON_AddItemToArray(a, cJSON_CreateString(p + (size_t)i * NAME_CAP));
-        break;
-    }
-    case FT_CONFUSION: {
-        const int64_t *cm = (const int64_t *)p;
-        cJSON *a = cJSON_AddArrayToObject(o, key);
-        for (int i = 0; i < k; i++) {
-            cJSON *row = cJSON_CreateArray();
-            for (int j = 0; j < k; j++) cJSON_AddItemToArray(row, cJSON_CreateNumber((double)cm[i * k + j]));
-            cJSON_AddItemToArray(a, row);
-        }
-        break;
-    }
-    case FT_EARLY_STOP: {
-        int patience = *(const int *)p;
-        if (patience <= 0) {
-            cJSON_AddNullToObject(o, key);
-            break;
-        }
-        cJSON *es = cJSON_AddObjectToObject(o, key);
-        cJSON_AddStringToObject(es, "monitor", "val_loss");
-        cJSON_AddNumberToObject(es, "patience", patience);
-        cJSON_AddTrueToObject(es, "restore_best_weights");
-        break;
-    }
-    }
-}
-
 static sk_status write_json(const char *dir, const char *name, cJSON *root, sk_error *err)
 {
     char *path = sk_path_join(dir, name);
@@ -268,7 +169,8 @@ sk_status sk_record_write_run(const char *dir, const sk_run_record *r, sk_error 
     *w = *r;
     sk_record_set_platform(w);
     cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; i < SK_ARRAY_LEN(run_fields); i++) write_field(o, &run_fields[i], w, w->num_classes);
+    for (size_t i = 0; i < SK_ARRAY_LEN(run_fields); i++)
+        if (!(run_fields[i].flags & F_COND) || w->n_test > 0) sk_field_write(o, &run_fields[i], w, w->num_classes);
     sk_status s = write_json(dir, "run.json", o, err);
     cJSON_Delete(o);
     free(w);
@@ -282,7 +184,7 @@ cJSON *sk_record_platform_json(void)
     sk_record_set_platform(w);
     cJSON *root = cJSON_CreateObject();
     for (size_t i = 0; i < SK_ARRAY_LEN(run_fields); i++)
-        if (strncmp(run_fields[i].path, "platform.", 9) == 0) write_field(root, &run_fields[i], w, 0);
+        if (strncmp(run_fields[i].path, "platform.", 9) == 0) sk_field_write(root, &run_fields[i], w, 0);
     free(w);
     cJSON *pl = cJSON_DetachItemFromObjectCaseSensitive(root, "platform");
     cJSON_Delete(root);
@@ -296,7 +198,7 @@ sk_status sk_record_write_metrics(const char *dir, const sk_epoch_record *epochs
     sk_buf_init(&b);
     for (int i = 0; i < n; i++) {
         cJSON *o = cJSON_CreateObject();
-        for (size_t f = 0; f < SK_ARRAY_LEN(epoch_fields); f++) write_field(o, &epoch_fields[f], &epochs[i], num_classes);
+        for (size_t f = 0; f < SK_ARRAY_LEN(epoch_fields); f++) sk_field_write(o, &epoch_fields[f], &epochs[i], num_classes);
         char *line = cJSON_PrintUnformatted(o);
         sk_buf_put_bytes(&b, line, strlen(line));
         sk_buf_put_u8(&b, '\n');
@@ -320,247 +222,8 @@ int sk_record_check_fields(sk_check_class cls, const char **names, int max)
 
 /* ---- reading ---- */
 
-/* First-error-wins reader over one JSON document. */
-typedef struct {
-    const char *file;
-    sk_error *err;
-    sk_status st;
-    int strict; /* every field required, optional ones too */
-} jctx;
-
-static const char *jtype(const cJSON *j)
-{
-    if (!j) return "nothing (missing)";
-    if (cJSON_IsNull(j)) return "null";
-    if (cJSON_IsBool(j)) return "a boolean";
-    if (cJSON_IsNumber(j)) return "a number";
-    if (cJSON_IsString(j)) return "a string";
-    if (cJSON_IsArray(j)) return "an array";
-    if (cJSON_IsObject(j)) return "an object";
-    return "an invalid value";
-}
-
-static void jfail(jctx *c, const char *name, const char *expected, const cJSON *found)
-{
-    if (c->st) return;
-    c->st = sk_error_set(c->err, SK_EFORMAT, "%s: field '%s': expected %s, found %s", c->file,
-                         name, expected, jtype(found));
-}
-
-static int safe_word(const char *s)
-{
-    if (!*s || strlen(s) > 64) return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_' || *p == '-' || *p == '.'))
-            return 0;
-    return s[0] != '.';
-}
-
-/* The value at path, or NULL when absent. A missing intermediate object is an error naming it
- * ("field 'weights': expected an object") unless the field is optional; one that is not an
- * object always is. */
-static const cJSON *locate(jctx *c, const cJSON *root, const char *path, int optional)
-{
-    const cJSON *o = root;
-    const char *p = path, *dot;
-    while ((dot = strchr(p, '.'))) {
-        char key[64], prefix[128];
-        size_t n = (size_t)(dot - p);
-        SK_ASSERT(n < sizeof key);
-        memcpy(key, p, n);
-        key[n] = '\0';
-        const cJSON *sub = cJSON_GetObjectItemCaseSensitive(o, key);
-        if (!sub && optional) return NULL;
-        if (!cJSON_IsObject(sub)) {
-            snprintf(prefix, sizeof prefix, "%.*s", (int)(dot - path), path);
-            jfail(c, prefix, "an object", sub);
-            return NULL;
-        }
-        o = sub;
-        p = dot + 1;
-    }
-    return cJSON_GetObjectItemCaseSensitive(o, p);
-}
-
-/* An array of n entries (num_classes); otherwise the first error, and 0. */
-static int is_class_array(jctx *c, const fdef *f, const cJSON *j, int n, const char *unit)
-{
-    if (!cJSON_IsArray(j)) {
-        jfail(c, f->path, "an array", j);
-        return 0;
-    }
-    if (cJSON_GetArraySize(j) != n) {
-        c->st = sk_error_set(c->err, SK_EFORMAT, "%s: field '%s': expected %d %s (num_classes), found %d",
-                             c->file, f->path, n, unit, cJSON_GetArraySize(j));
-        return 0;
-    }
-    return 1;
-}
-
-static void read_nums(jctx *c, const fdef *f, const cJSON *j, double *out, int n)
-{
-    if (!is_class_array(c, f, j, n, "entries")) return;
-    int i = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, j) {
-        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble)) {
-            char name[128];
-            snprintf(name, sizeof name, "%s[%d]", f->path, i);
-            jfail(c, name, "a finite number", e);
-            return;
-        }
-        out[i++] = e->valuedouble;
-    }
-}
-
-static void read_names(jctx *c, const fdef *f, const cJSON *j, char *out, int n)
-{
-    if (!is_class_array(c, f, j, n, "entries")) return;
-    for (int k = 0; k < n && !c->st; k++) {
-        const cJSON *e = cJSON_GetArrayItem(j, k);
-        char name[128];
-        snprintf(name, sizeof name, "%s[%d]", f->path, k);
-        if (!cJSON_IsString(e)) jfail(c, name, "a string", e);
-        else if (strlen(e->valuestring) >= NAME_CAP) jfail(c, name, "a string of at most 63 bytes", e);
-        else snprintf(out + (size_t)k * NAME_CAP, NAME_CAP, "%s", e->valuestring);
-    }
-}
-
-static void read_confusion(jctx *c, const fdef *f, const cJSON *j, int64_t *out, int n)
-{
-    if (!is_class_array(c, f, j, n, "rows")) return;
-    for (int i = 0; i < n && !c->st; i++) {
-        const cJSON *row = cJSON_GetArrayItem(j, i);
-        char name[128];
-        snprintf(name, sizeof name, "%s[%d]", f->path, i);
-        if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != n) {
-            c->st = sk_error_set(c->err, SK_EFORMAT, "%s: field '%s': expected an array of %d counts, found %s",
-                                 c->file, name, n, jtype(row));
-            return;
-        }
-        for (int k = 0; k < n; k++) {
-            const cJSON *e = cJSON_GetArrayItem(row, k);
-            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble != floor(e->valuedouble)) {
-                snprintf(name, sizeof name, "%s[%d][%d]", f->path, i, k);
-                jfail(c, name, "a non-negative integer count", e);
-                return;
-            }
-            out[i * n + k] = (int64_t)e->valuedouble;
-        }
-    }
-}
-
-/* An integer within [lo, hi], or an error naming the range. */
-static int read_integer(jctx *c, const fdef *f, const cJSON *j, double *v)
-{
-    if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble)) {
-        jfail(c, f->path, "an integer", j);
-        return 0;
-    }
-    if (j->valuedouble < f->lo || j->valuedouble > f->hi) {
-        c->st = sk_error_set(c->err, SK_EFORMAT, "%s: field '%s': expected an integer in [%lld, %lld], found %.17g",
-                             c->file, f->path, (long long)f->lo, (long long)f->hi, j->valuedouble);
-        return 0;
-    }
-    *v = j->valuedouble;
-    return 1;
-}
-
-static void read_string(jctx *c, const fdef *f, const cJSON *j, char *out)
-{
-    if (!cJSON_IsString(j)) {
-        jfail(c, f->path, "a string", j);
-        return;
-    }
-    if (strlen(j->valuestring) >= f->size) {
-        char want[64];
-        snprintf(want, sizeof want, "a string of at most %zu bytes", f->size - 1);
-        jfail(c, f->path, want, j);
-        return;
-    }
-    snprintf(out, f->size, "%s", j->valuestring);
-    if (f->type == FT_WORD && !safe_word(out))
-        c->st = sk_error_set(c->err, SK_EFORMAT, "%s: field '%s': expected a name of letters, digits, '_', '-', '.', found \"%s\"",
-                             c->file, f->path, out);
-}
-
-/* Reads one field into the struct at base; k = num_classes read so far. */
-static void read_field(jctx *c, const cJSON *root, const fdef *f, void *base, int k)
-{
-    if (c->st) return;
-    int optional = (f->flags & F_OPTIONAL) && !c->strict;
-    const cJSON *j = locate(c, root, f->path, optional);
-    if (c->st || (!j && optional)) return;
-    char *p = (char *)base + f->off;
-    double v;
-    switch (f->type) {
-    case FT_CONST:
-        if (!cJSON_IsString(j)) {
-            jfail(c, f->path, "a string", j);
-            return;
-        }
-        if (!(f->flags & F_OPTIONAL) && strcmp(j->valuestring, f->value) != 0)
-            c->st = sk_error_set(c->err, SK_EFORMAT, "%s: field '%s': expected \"%s\", found \"%s\"", c->file,
-                                 f->path, f->value, j->valuestring);
-        return;
-    case FT_VERSION:
-        if (!cJSON_IsNumber(j)) {
-            jfail(c, f->path, "the integer 1", j);
-            return;
-        }
-        if (j->valuedouble != SK_RECORD_SCHEMA_VERSION)
-            c->st = sk_error_set(c->err, SK_EVERSION, "%s: field '%s': expected %d, found %.17g (a newer runner? "
-                                 "this build reads version %d)", c->file, f->path, SK_RECORD_SCHEMA_VERSION,
-                                 j->valuedouble, SK_RECORD_SCHEMA_VERSION);
-        return;
-    case FT_STR:
-    case FT_WORD: read_string(c, f, j, p); return;
-    case FT_INT: if (read_integer(c, f, j, &v)) *(int *)p = (int)v; return;
-    case FT_I64: if (read_integer(c, f, j, &v)) *(int64_t *)p = (int64_t)v; return;
-    case FT_U64: if (read_integer(c, f, j, &v)) *(uint64_t *)p = (uint64_t)v; return;
-    case FT_NUM:
-        if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble)) {
-            jfail(c, f->path, "a finite number", j);
-            return;
-        }
-        *(double *)p = j->valuedouble;
-        return;
-    case FT_BOOL:
-        if (!cJSON_IsBool(j)) {
-            jfail(c, f->path, "a boolean", j);
-            return;
-        }
-        *(int *)p = cJSON_IsTrue(j);
-        return;
-    case FT_NUMS: read_nums(c, f, j, (double *)p, k); return;
-    case FT_NAMES: read_names(c, f, j, p, k); return;
-    case FT_CONFUSION: read_confusion(c, f, j, (int64_t *)p, k); return;
-    case FT_EARLY_STOP: {
-        if (cJSON_IsNull(j)) {
-            *(int *)p = 0;
-            return;
-        }
-        if (!cJSON_IsObject(j)) {
-            jfail(c, f->path, "null or an object", j);
-            return;
-        }
-        const cJSON *pj = cJSON_GetObjectItemCaseSensitive(j, "patience");
-        if (!cJSON_IsNumber(pj) || pj->valuedouble != floor(pj->valuedouble) || pj->valuedouble < 1 ||
-            pj->valuedouble > INT32_MAX) {
-            char name[128];
-            snprintf(name, sizeof name, "%s.patience", f->path);
-            jfail(c, name, "a positive integer", pj);
-            return;
-        }
-        *(int *)p = (int)pj->valuedouble;
-        return;
-    }
-    }
-}
-
 /* The cross-field rules the table cannot state. */
-static void check_consistency(jctx *c, const sk_run_record *r)
+static void check_consistency(sk_jctx *c, const sk_run_record *r)
 {
     if (c->st) return;
     if (r->trainable_layers > r->total_layers) {
@@ -585,9 +248,17 @@ static void check_consistency(jctx *c, const sk_run_record *r)
                                  c->file, ratios[i].field, ratios[i].want, ratios[i].have);
             return;
         }
-    if (r->best_epoch > r->epochs_run)
+    if (r->best_epoch > r->epochs_run) {
         c->st = sk_error_set(c->err, SK_EFORMAT, "%s: field 'best_epoch': expected at most epochs_run (%d), found %d",
                              c->file, r->epochs_run, r->best_epoch);
+        return;
+    }
+    if (r->n_test > 0 && (r->test_best_epoch != r->best_epoch || r->test_last_epoch != r->epochs_run))
+        c->st = sk_error_set(c->err, SK_EFORMAT, "%s: field 'test.%s.epoch': expected %d (%s), found %d", c->file,
+                             r->test_best_epoch != r->best_epoch ? "best" : "last",
+                             r->test_best_epoch != r->best_epoch ? r->best_epoch : r->epochs_run,
+                             r->test_best_epoch != r->best_epoch ? "best_epoch" : "epochs_run",
+                             r->test_best_epoch != r->best_epoch ? r->test_best_epoch : r->test_last_epoch);
 }
 
 static sk_status read_run_json(const char *dir, sk_run_record *r, sk_error *err)
@@ -596,10 +267,12 @@ static sk_status read_run_json(const char *dir, sk_run_record *r, sk_error *err)
     cJSON *root = NULL;
     sk_status st = sk_json_read_file(file, &root, err);
     if (!st) {
-        jctx c = {file, err, SK_OK, 0};
-        if (!cJSON_IsObject(root)) jfail(&c, "(top level)", "an object", root);
-        for (size_t i = 0; i < SK_ARRAY_LEN(run_fields) && !c.st; i++)
-            read_field(&c, root, &run_fields[i], r, r->num_classes);
+        sk_jctx c = {file, err, SK_OK, 0, 0};
+        if (!cJSON_IsObject(root)) sk_jfail(&c, "(top level)", "an object", root);
+        for (size_t i = 0; i < SK_ARRAY_LEN(run_fields) && !c.st; i++) {
+            c.cond = r->n_test > 0;
+            sk_field_read(&c, root, &run_fields[i], r, r->num_classes);
+        }
         check_consistency(&c, r);
         st = c.st;
     }
@@ -631,10 +304,10 @@ static sk_status read_epochs(const char *file, int strict, int num_classes, sk_e
             }
             char where[1100];
             snprintf(where, sizeof where, "%s:%d", file, lineno);
-            jctx c = {where, err, SK_OK, strict};
+            sk_jctx c = {where, err, SK_OK, strict, 0};
             sk_epoch_record e;
             memset(&e, 0, sizeof e);
-            for (size_t f = 0; f < SK_ARRAY_LEN(epoch_fields); f++) read_field(&c, j, &epoch_fields[f], &e, num_classes);
+            for (size_t f = 0; f < SK_ARRAY_LEN(epoch_fields); f++) sk_field_read(&c, j, &epoch_fields[f], &e, num_classes);
             cJSON_Delete(j);
             if (!c.st && e.epoch != *n + 1)
                 c.st = sk_error_set(err, SK_EFORMAT, "%s: field 'epoch': expected %d (epochs in order from 1), found %d",

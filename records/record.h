@@ -2,7 +2,8 @@
  * records"): the records library's one public header. It holds no training code and depends on
  * core's toolkit only (errors, files, checksums, build info) and cJSON.
  *
- * One directory per cell: run.json (everything about the cell, schema "skytune.run" version 1),
+ * One directory per cell: run.json (everything about the cell, schema "skytune.run" version 2;
+ * version 1 records, which have no test block, are still read),
  * metrics.jsonl (one line per epoch), DONE (written last), or FAILED (the runner's error). Every
  * file is written atomically, so a killed cell leaves either no record or a complete previous
  * one, never a torn file.
@@ -26,7 +27,8 @@
 #include "sk_common.h"
 
 #define SK_RECORD_SCHEMA "skytune.run"
-#define SK_RECORD_SCHEMA_VERSION 1
+#define SK_RECORD_SCHEMA_VERSION 2      /* written; 2 added the held-out test block */
+#define SK_RECORD_SCHEMA_VERSION_MIN 1  /* oldest read */
 #define SK_RECORD_MAX_CLASSES 16
 
 /* One line of metrics.jsonl. */
@@ -57,6 +59,7 @@ typedef struct {
     char data_path[1024];       /* dataset.path */
     char data_sha256[65];
     int n_train, n_val;
+    int n_test;                 /* dataset.n_test: the held-out test split; 0 = none (no test block) */
     /* protocol */
     char optimizer[16];
     double lr;
@@ -76,6 +79,11 @@ typedef struct {
     char final_weights_sha256[65]; /* SHA-256 of the final parameter and state slabs (LE floats) */
     double precision[SK_RECORD_MAX_CLASSES], recall[SK_RECORD_MAX_CLASSES], f1[SK_RECORD_MAX_CLASSES];
     int64_t confusion[SK_RECORD_MAX_CLASSES * SK_RECORD_MAX_CLASSES]; /* [true * num_classes + pred] */
+    /* the test split, evaluated once after training (present when n_test > 0) with the weights
+     * of the best validation epoch (best_epoch) and with the final weights */
+    int test_best_epoch, test_last_epoch; /* = best_epoch and epochs_run */
+    double test_best_acc, test_best_balanced_acc, test_best_loss;
+    double test_last_acc, test_last_balanced_acc, test_last_loss;
     double wall_seconds, seconds_per_epoch_median;
     int64_t peak_rss_bytes;
     int cache_used;

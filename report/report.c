@@ -82,6 +82,7 @@ sk_status sk_report_generate(const sk_report_options *o, sk_report_result *res, 
         }
     }
     st = sk_report_summarize(&sum, &set, have_paper ? &paper : NULL, err);
+    if (!st && o->select_on_test) st = sk_report_select(&sum, SK_SELECT_TEST, err);
     if (st) goto done;
 
     st = sk_mkdir_p(o->out_dir, err);

@@ -1,6 +1,7 @@
 /* report.h: `skytune report` as a library call: read every complete result record below a
  * results directory, and write into an output directory
- *   tables/{summary,ideal,levels}.{md,csv,tex}
+ *   tables/{summary,ideal,levels}.{md,csv,tex} (levels: test accuracy beside validation when
+ *   the records have a test split; best and ideal levels on validation, or on test)
  *   figures/NAME.{gp,dat} and NAME.{png,pdf,svg} (rendered by gnuplot when it is available)
  *   index.md and index.html (figures linked, tables inline, provenance, the commands).
  * Reads result files only (no training code). Output files are each written atomically; a
@@ -22,6 +23,7 @@ typedef struct {
     const char *title;        /* prefix of figure titles and the page title; may be NULL */
     int skip_bad;             /* warn about and skip bad records instead of failing */
     const char *command_line; /* shown on the page as the command that made it */
+    int select_on_test;       /* choose best and ideal levels on the held-out test accuracy */
 } sk_report_options;
 
 typedef struct {

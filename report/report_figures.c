@@ -25,8 +25,7 @@ void sk_report_figs_free(sk_report_figs *figs)
     figs->n = 0;
 }
 
-/* The literal 'USER: what' with the user's title escaped. */
-static void title_literal(sk_buf *b, const char *title, const char *what)
+void sk_fig_title(sk_buf *b, const char *title, const char *what)
 {
     char t[2048];
     if (title && *title) snprintf(t, sizeof t, "%s: %s", title, what);
@@ -38,7 +37,7 @@ static void title_literal(sk_buf *b, const char *title, const char *what)
 static void set_title(sk_buf *b, const char *cmd, const char *title, const char *what)
 {
     sk_buf_printf(b, "%s ", cmd);
-    title_literal(b, title, what);
+    sk_fig_title(b, title, what);
     sk_sb_puts(b, "\n");
 }
 
@@ -196,7 +195,7 @@ static sk_status fig_curves(sk_gp *g, const sk_report_summary *s, const sk_repor
     char what[256];
     snprintf(what, sizeof what, "%s: accuracy (left) and loss (right, grey) per epoch", A->arch);
     sk_sb_puts(&b, "set multiplot title ");
-    title_literal(&b, title, what);
+    sk_fig_title(&b, title, what);
     sk_buf_printf(&b, " font ',8' layout %d,%d margins 0.05,0.95,%.4f,%.4f spacing 0.08,%.4f\n", rows, cols,
                  0.25 / h_in, 1.0 - 0.4 / h_in, 0.4 / h_in);
     const char *c = sk_report_color(A->color);
@@ -249,15 +248,27 @@ static int same_classes(const sk_report_run *a, const sk_report_run *b)
     return 1;
 }
 
-static void class_tics(sk_buf *b, const char *axis, const sk_report_run *r)
+void sk_fig_class_tics(sk_buf *b, const char *axis, const char (*names)[64], int n)
 {
     sk_buf_printf(b, "set %stics (", axis);
-    for (int k = 0; k < r->num_classes; k++) {
+    for (int k = 0; k < n; k++) {
         if (k) sk_sb_puts(b, ", ");
-        sk_esc_gnuplot(b, r->class_names[k]);
+        sk_esc_gnuplot(b, names[k]);
         sk_buf_printf(b, " %d", k);
     }
     sk_sb_puts(b, ")\n");
+}
+
+void sk_fig_confusion_panel(sk_buf *b, const char *dat, int index, const char (*names)[64], int n)
+{
+    sk_buf_printf(b, "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset xlabel 'predicted' font ',6'\nset ylabel 'true' font ',6'\n",
+                 n - 1, n - 1);
+    sk_fig_class_tics(b, "x", names, n);
+    sk_fig_class_tics(b, "y", names, n);
+    sk_sb_puts(b, "plot ");
+    sk_esc_gnuplot(b, dat);
+    sk_buf_printf(b, " index %d using 1:2:3 with image title 'fraction', '' index %d using 1:2:(sprintf('%%d', int($4))):($3 > 0.6 ? 0xffffff : 0x000000) with labels tc rgb variable font ',7' title 'count'\n",
+                 index, index);
 }
 
 /* 4a. per-class recall at each architecture's best level (grouped bars) */
@@ -288,7 +299,7 @@ static sk_status fig_recall(sk_gp *g, const sk_report_summary *s, const char *ti
                    "set yrange [0:1.15]\nset ylabel 'Validation recall (mean over seeds)'\nset key top left horizontal font ',6' maxcols 4\n"
                    "set grid noxtics\n");
     sk_buf_printf(&b, "set xrange [-0.6:%d.6]\n", nc - 1);
-    class_tics(&b, "x", ref);
+    sk_fig_class_tics(&b, "x", ref->class_names, ref->num_classes);
     sk_sb_puts(&b, "plot ");
     for (int i = 0; i < na; i++) {
         const sk_report_arch *A = &s->archs[incl[i]];
@@ -320,7 +331,7 @@ static sk_status fig_confusion(sk_gp *g, const sk_report_summary *s, const char 
     sk_sb_puts(&b, "set border lw 0.6\nset tics font ',6' scale 0\nunset key\nunset colorbox\n"
                    "set palette defined (0 '#ffffff', 0.5 '#56B4E9', 1 '#0072B2')\nset cbrange [0:1]\nset size ratio -1\n");
     sk_sb_puts(&b, "set multiplot title ");
-    title_literal(&b, title, "confusion at the best level (rows: true class; summed over seeds)");
+    sk_fig_title(&b, title, "confusion at the best level (rows: true class; summed over seeds)");
     sk_buf_printf(&b, " font ',8' layout %d,%d\n", rows, cols);
     for (int a = 0; a < n; a++) {
         const sk_report_arch *A = &s->archs[a];
@@ -341,14 +352,7 @@ static sk_status fig_confusion(sk_gp *g, const sk_report_summary *s, const char 
         char t[160];
         snprintf(t, sizeof t, "%s, N=%d (%d seeds)", A->arch, L->level, L->count);
         set_title(&b, "set title", NULL, t);
-        sk_buf_printf(&b, "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset xlabel 'predicted' font ',6'\nset ylabel 'true' font ',6'\n",
-                     nc - 1, nc - 1);
-        class_tics(&b, "x", r0);
-        class_tics(&b, "y", r0);
-        sk_sb_puts(&b, "plot ");
-        data_name(&b, "confusion_best");
-        sk_buf_printf(&b, " index %d using 1:2:3 with image title 'fraction', '' index %d using 1:2:(sprintf('%%d', int($4))):($3 > 0.6 ? 0xffffff : 0x000000) with labels tc rgb variable font ',7' title 'count'\n",
-                     a, a);
+        sk_fig_confusion_panel(&b, "confusion_best.dat", a, r0->class_names, nc);
     }
     sk_status st = sk_gp_figure(g, "confusion_best", SK_FIG_DOUBLE_IN, 0.4 + 2.1 * rows, &d, sk_sb_str(&b), err);
     if (!st) add_fig(figs, "confusion_best", "Confusion matrices at each architecture's best level, counts summed over seeds; colour = fraction of the true class (row).");

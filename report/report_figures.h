@@ -32,4 +32,13 @@ sk_status sk_report_figures(sk_gp *g, const sk_report_summary *s, const sk_paper
                             sk_report_figs *figs, sk_error *err) SK_WUR;
 void sk_report_figs_free(sk_report_figs *figs);
 
+/* Pieces the evaluation figures share (report_eval.c). */
+/* 'USER: what' as a gnuplot string literal, the user's title escaped (title NULL/"" = none). */
+void sk_fig_title(sk_buf *b, const char *title, const char *what);
+/* `set <axis>tics ('A' 0, 'B' 1, ...)` for n class names. */
+void sk_fig_class_tics(sk_buf *b, const char *axis, const char (*names)[64], int n);
+/* A confusion-matrix panel of n classes from block `index` of the data file `dat` (rows
+ * "predicted true row_fraction count"): axes, class tics, colour = fraction, count labels. */
+void sk_fig_confusion_panel(sk_buf *b, const char *dat, int index, const char (*names)[64], int n);
+
 #endif

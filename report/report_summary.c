@@ -56,6 +56,53 @@ static int arch_color(const char *arch, int *next_unknown)
     return (int)SK_ARRAY_LEN(known_archs) + (*next_unknown)++;
 }
 
+/* Test accuracies over the level's runs that have a test split. */
+static void test_stats(sk_report_level *L, const sk_report_run *runs, double *v)
+{
+    int n = 0;
+    for (int k = 0; k < L->count; k++)
+        if (runs[k].n_test > 0) v[n++] = runs[k].test_best_acc;
+    L->test_best = sk_stat_of(v, n);
+    n = 0;
+    for (int k = 0; k < L->count; k++)
+        if (runs[k].n_test > 0) v[n++] = runs[k].test_last_acc;
+    L->test_final = sk_stat_of(v, n);
+}
+
+const sk_stat *sk_report_sel(const sk_report_summary *s, const sk_report_level *L)
+{
+    return s->select == SK_SELECT_TEST ? &L->test_best : &L->best;
+}
+
+sk_status sk_report_select(sk_report_summary *s, sk_select_on on, sk_error *err)
+{
+    if (on == SK_SELECT_TEST)
+        for (int l = 0; l < s->n_levels; l++) {
+            const sk_report_level *L = &s->levels[l];
+            for (int k = 0; k < L->count; k++)
+                if (s->set->runs[L->first + k].n_test == 0)
+                    return sk_error_set(err, SK_EINVAL, "%s: no test split in its data set (pack with --test F); "
+                                        "levels can be chosen on test accuracy only when every cell has one",
+                                        s->set->runs[L->first + k].dir);
+        }
+    s->select = on;
+    for (int a = 0; a < s->n_archs; a++) {
+        sk_report_arch *A = &s->archs[a];
+        A->best = A->first;
+        for (int l = A->first; l < A->first + A->count; l++)
+            if (sk_report_sel(s, &s->levels[l])->mean > sk_report_sel(s, &s->levels[A->best])->mean) A->best = l;
+        const sk_stat *B = sk_report_sel(s, &s->levels[A->best]);
+        double se = B->n >= 2 ? B->sd / sqrt((double)B->n) : 0.0;
+        A->ideal = A->best;
+        for (int l = A->first; l < A->best; l++)
+            if (sk_report_sel(s, &s->levels[l])->mean >= B->mean - se) {
+                A->ideal = l;
+                break;
+            }
+    }
+    return SK_OK;
+}
+
 static sk_status check_same(const sk_report_run *a, const sk_report_run *b, sk_error *err)
 {
     const char *what = NULL;
@@ -119,6 +166,7 @@ sk_status sk_report_summarize(sk_report_summary *s, const sk_report_set *set, co
         STAT_OF(final, r->final_val_acc);
         STAT_OF(train_final, r->final_train_acc);
         STAT_OF(sec_epoch, r->seconds_per_epoch_median);
+        test_stats(L, set->runs + i, v);
         for (int c = 0; c < r0->num_classes; c++) STAT_OF(recall[c], r->recall[c]);
 #undef STAT_OF
         L->paper_n = sk_paper_level(paper, L->arch, L->level, L->input_scaling, &L->paper_best, &L->paper_final);
@@ -144,21 +192,8 @@ sk_status sk_report_summarize(sk_report_summary *s, const sk_report_set *set, co
         i = j;
     }
     free(v);
-    for (int a = 0; a < s->n_archs; a++) {
-        sk_report_arch *A = &s->archs[a];
-        A->best = A->first;
-        for (int l = A->first; l < A->first + A->count; l++)
-            if (s->levels[l].best.mean > s->levels[A->best].best.mean) A->best = l;
-        const sk_report_level *B = &s->levels[A->best];
-        double se = B->best.n >= 2 ? B->best.sd / sqrt((double)B->best.n) : 0.0;
-        A->ideal = A->best;
-        for (int l = A->first; l < A->best; l++)
-            if (s->levels[l].best.mean >= B->best.mean - se) {
-                A->ideal = l;
-                break;
-            }
-    }
-    return SK_OK;
+    for (int i = 0; i < set->n; i++) s->has_test |= set->runs[i].n_test > 0;
+    return sk_report_select(s, SK_SELECT_VAL, err);
 }
 
 void sk_report_summary_free(sk_report_summary *s)

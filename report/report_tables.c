@@ -14,11 +14,13 @@ typedef struct {
     const char *label; /* human header */
     int right;         /* right-aligned (numbers) */
     int csv_only;      /* detail kept for machines; people see it in another column */
+    const char *test_label; /* the label when levels are chosen on the test split (NULL: label) */
 } column;
 
 typedef struct {
     const char *name, *caption;
     const column *cols;
+    int on_test;              /* show the columns' test labels */
     int ncol, nrow, cap, col; /* col: next cell of the current row */
     char **csv, **hum; /* nrow x ncol */
 } table;
@@ -30,6 +32,11 @@ static void table_init(table *t, const char *name, const char *caption, const co
     t->caption = caption;
     t->cols = cols;
     t->ncol = ncol;
+}
+
+static const char *label(const table *t, int c)
+{
+    return t->on_test && t->cols[c].test_label ? t->cols[c].test_label : t->cols[c].label;
 }
 
 static void table_free(table *t)
@@ -86,6 +93,16 @@ static void fmt_msd(char *h, size_t cap, const sk_stat *st)
     else snprintf(h, cap, "%.4f ± %.4f (n=%d)", st->mean, st->sd, st->n);
 }
 
+/* mean for machines, "mean ± sd (n)" for people; "-" when there are none. */
+static void cell_msd(table *t, const sk_stat *st)
+{
+    char c[64], h[128];
+    if (isnan(st->mean)) c[0] = '\0';
+    else snprintf(c, sizeof c, "%.10g", st->mean);
+    fmt_msd(h, sizeof h, st);
+    cell(t, c, h);
+}
+
 /* ---- writers ---- */
 
 static void write_md(sk_buf *b, const table *t)
@@ -94,7 +111,7 @@ static void write_md(sk_buf *b, const table *t)
     for (int c = 0; c < t->ncol; c++) {
         if (t->cols[c].csv_only) continue;
         sk_sb_puts(b, " ");
-        sk_esc_md(b, t->cols[c].label);
+        sk_esc_md(b, label(t, c));
         sk_sb_puts(b, " |");
     }
     sk_sb_puts(b, "\n|");
@@ -159,7 +176,7 @@ static void write_tex(sk_buf *b, const table *t)
         if (t->cols[c].csv_only) continue;
         if (!first) sk_sb_puts(b, " & ");
         first = 0;
-        esc_tex(b, t->cols[c].label);
+        esc_tex(b, label(t, c));
     }
     sk_sb_puts(b, " \\\\\n\\midrule\n");
     for (int r = 0; r < t->nrow; r++) {
@@ -182,7 +199,7 @@ static void write_html(sk_buf *b, const table *t)
     for (int c = 0; c < t->ncol; c++) {
         if (t->cols[c].csv_only) continue;
         sk_sb_puts(b, t->cols[c].right ? "<th class=\"num\">" : "<th>");
-        sk_esc_html(b, t->cols[c].label);
+        sk_esc_html(b, label(t, c));
         sk_sb_puts(b, "</th>");
     }
     sk_sb_puts(b, "</tr></thead>\n<tbody>\n");
@@ -232,24 +249,27 @@ static sk_status emit(const char *dir, const table *t, sk_buf *md_out, sk_buf *h
 /* ---- the three tables ---- */
 
 static const column levels_cols[] = {
-    {"arch", "Architecture", 0, 0},
-    {"trainable_layers", "Trainable layers", 1, 0},
-    {"trainable_params", "Trainable params", 1, 0},
-    {"total_params", "Total params", 1, 1},
-    {"tlr", "TLR (of total layers, head incl.)", 1, 0},
-    {"tlr_base", "TLR_base (of base layers)", 1, 0},
-    {"tpr", "TPR", 1, 0},
-    {"n", "Seeds", 1, 0},
-    {"best_val_acc_mean", "Best val acc (mean ± sd, n)", 1, 0},
-    {"best_val_acc_sd", "sd", 1, 1},
-    {"best_val_acc_min", "min", 1, 1},
-    {"best_val_acc_max", "max", 1, 1},
-    {"final_val_acc_mean", "Final val acc (mean ± sd, n)", 1, 0},
-    {"final_val_acc_sd", "sd", 1, 1},
-    {"paper_n", "Study runs", 1, 0},
-    {"paper_best_val_acc", "Study best val acc (mean of runs)", 1, 0},
-    {"diff_best_val_acc", "Ours - study", 1, 0},
-    {"input_scaling", "Input scaling", 0, 0},
+    {"arch", "Architecture", 0, 0, NULL},
+    {"trainable_layers", "Trainable layers", 1, 0, NULL},
+    {"trainable_params", "Trainable params", 1, 0, NULL},
+    {"total_params", "Total params", 1, 1, NULL},
+    {"tlr", "TLR (of total layers, head incl.)", 1, 0, NULL},
+    {"tlr_base", "TLR_base (of base layers)", 1, 0, NULL},
+    {"tpr", "TPR", 1, 0, NULL},
+    {"n", "Seeds", 1, 0, NULL},
+    {"best_val_acc_mean", "Best val acc (mean ± sd, n)", 1, 0, NULL},
+    {"best_val_acc_sd", "sd", 1, 1, NULL},
+    {"best_val_acc_min", "min", 1, 1, NULL},
+    {"best_val_acc_max", "max", 1, 1, NULL},
+    {"final_val_acc_mean", "Final val acc (mean ± sd, n)", 1, 0, NULL},
+    {"final_val_acc_sd", "sd", 1, 1, NULL},
+    {"paper_n", "Study runs", 1, 0, NULL},
+    {"paper_best_val_acc", "Study best val acc (mean of runs)", 1, 0, NULL},
+    {"diff_best_val_acc", "Ours - study", 1, 0, NULL},
+    {"input_scaling", "Input scaling", 0, 0, NULL},
+    /* only when some record has a test split: */
+    {"test_acc_best_epoch_mean", "Test acc, best epoch's weights (mean ± sd, n)", 1, 0, NULL},
+    {"test_acc_final_mean", "Test acc, final weights (mean ± sd, n)", 1, 0, NULL},
 };
 
 static void levels_table(table *t, const sk_report_summary *s)
@@ -259,7 +279,7 @@ static void levels_table(table *t, const sk_report_summary *s)
                "(head included); TLR_base = trainable layers / base-model layers; TPR = trainable / total parameters. Mean and "
                "sample sd (n-1) over seeds. Study = best-epoch accuracy of arXiv:2205.07124 at the same level and input scaling "
                "(mean of its runs when it has several).",
-               levels_cols, (int)SK_ARRAY_LEN(levels_cols));
+               levels_cols, (int)SK_ARRAY_LEN(levels_cols) - (s->has_test ? 0 : 2));
     char h[128];
     for (int l = 0; l < s->n_levels; l++) {
         const sk_report_level *L = &s->levels[l];
@@ -293,60 +313,73 @@ static void levels_table(table *t, const sk_report_summary *s)
         }
         cell_num(t, L->paper_n ? L->best.mean - L->paper_best : NAN, 4);
         cell(t, L->input_scaling, NULL);
+        if (s->has_test) {
+            cell_msd(t, &L->test_best);
+            cell_msd(t, &L->test_final);
+        }
     }
 }
 
 static const column ideal_cols[] = {
-    {"arch", "Architecture", 0, 0},
-    {"best_level", "Best level (highest mean)", 1, 0},
-    {"best_mean", "Its mean best val acc", 1, 0},
-    {"best_sd", "sd", 1, 0},
-    {"best_n", "n", 1, 0},
-    {"best_se", "se = sd/sqrt(n)", 1, 0},
-    {"ideal_level", "Ideal level (smallest within 1 se)", 1, 0},
-    {"ideal_mean", "Its mean", 1, 0},
-    {"ideal_tpr", "Its TPR", 1, 0},
-    {"ideal_tlr", "Its TLR", 1, 0},
+    {"arch", "Architecture", 0, 0, NULL},
+    {"best_level", "Best level (highest mean)", 1, 0, "Best level (highest mean test acc)"},
+    {"best_mean", "Its mean best val acc", 1, 0, "Its mean test acc (best epoch's weights)"},
+    {"best_sd", "sd", 1, 0, NULL},
+    {"best_n", "n", 1, 0, NULL},
+    {"best_se", "se = sd/sqrt(n)", 1, 0, NULL},
+    {"ideal_level", "Ideal level (smallest within 1 se)", 1, 0, NULL},
+    {"ideal_mean", "Its mean", 1, 0, NULL},
+    {"ideal_tpr", "Its TPR", 1, 0, NULL},
+    {"ideal_tlr", "Its TLR", 1, 0, NULL},
 };
+
 
 static void ideal_table(table *t, const sk_report_summary *s)
 {
+    int on_test = s->select == SK_SELECT_TEST;
     table_init(t, "ideal",
-               "Ideal freeze level per architecture. Best level: the highest mean best-epoch validation accuracy over seeds "
+               on_test ? "Ideal freeze level per architecture, chosen on the held-out test split. Best level: the highest mean "
+                         "test accuracy (weights of the best validation epoch) over seeds (ties: fewer layers). Ideal level: "
+                         "the smallest level whose mean is at least the best mean minus one standard error of the best level "
+                         "(se = 0 with one seed)."
+                       : "Ideal freeze level per architecture. Best level: the highest mean best-epoch validation accuracy over seeds "
                "(ties: fewer layers). Ideal level: the smallest level whose mean is at least the best mean minus one standard "
                "error of the best level (se = 0 with one seed).",
                ideal_cols, (int)SK_ARRAY_LEN(ideal_cols));
+    t->on_test = on_test;
     for (int a = 0; a < s->n_archs; a++) {
         const sk_report_arch *A = &s->archs[a];
         const sk_report_level *B = &s->levels[A->best], *I = &s->levels[A->ideal];
+        const sk_stat *b = sk_report_sel(s, B);
         row_begin(t);
         cell(t, A->arch, NULL);
         cell_int(t, B->level);
-        cell_num(t, B->best.mean, 4);
-        cell_num(t, B->best.sd, 4);
-        cell_int(t, B->best.n);
-        cell_num(t, B->best.n >= 2 ? B->best.sd / sqrt((double)B->best.n) : NAN, 4);
+        cell_num(t, b->mean, 4);
+        cell_num(t, b->sd, 4);
+        cell_int(t, b->n);
+        cell_num(t, b->n >= 2 ? b->sd / sqrt((double)b->n) : NAN, 4);
         cell_int(t, I->level);
-        cell_num(t, I->best.mean, 4);
+        cell_num(t, sk_report_sel(s, I)->mean, 4);
         cell_num(t, I->tpr, 4);
         cell_num(t, I->tlr, 4);
     }
 }
 
 static const column summary_cols[] = {
-    {"arch", "Architecture", 0, 0},
-    {"levels", "Levels", 1, 0},
-    {"cells", "Cells", 1, 0},
-    {"lowest_level", "Lowest level", 1, 0},
-    {"lowest_mean", "Its mean best val acc", 1, 0},
-    {"best_level", "Best level", 1, 0},
-    {"best_mean", "Best mean val acc", 1, 0},
-    {"ideal_level", "Ideal level (1 se)", 1, 0},
-    {"paper_peak_level", "Study peak level", 1, 0},
-    {"paper_peak", "Study peak val acc", 1, 0},
-    {"sec_epoch_lowest", "s/epoch at lowest", 1, 0},
-    {"sec_epoch_best", "s/epoch at best", 1, 0},
+    {"arch", "Architecture", 0, 0, NULL},
+    {"levels", "Levels", 1, 0, NULL},
+    {"cells", "Cells", 1, 0, NULL},
+    {"lowest_level", "Lowest level", 1, 0, NULL},
+    {"lowest_mean", "Its mean best val acc", 1, 0, "Its mean test acc"},
+    {"best_level", "Best level", 1, 0, "Best level (on test)"},
+    {"best_mean", "Best mean val acc", 1, 0, "Best mean test acc"},
+    {"ideal_level", "Ideal level (1 se)", 1, 0, "Ideal level (1 se, on test)"},
+    {"paper_peak_level", "Study peak level", 1, 0, NULL},
+    {"paper_peak", "Study peak val acc", 1, 0, NULL},
+    {"sec_epoch_lowest", "s/epoch at lowest", 1, 0, NULL},
+    {"sec_epoch_best", "s/epoch at best", 1, 0, NULL},
 };
+
 
 static void summary_table(table *t, const sk_report_summary *s)
 {
@@ -354,6 +387,7 @@ static void summary_table(table *t, const sk_report_summary *s)
                "Summary per architecture: accuracy at the lowest level run (head only when 1), at the best level, the ideal "
                "level (smallest within one standard error of the best), the study's own peak, and median seconds per epoch.",
                summary_cols, (int)SK_ARRAY_LEN(summary_cols));
+    t->on_test = s->select == SK_SELECT_TEST;
     for (int a = 0; a < s->n_archs; a++) {
         const sk_report_arch *A = &s->archs[a];
         const sk_report_level *lo = &s->levels[A->first], *B = &s->levels[A->best];
@@ -364,9 +398,9 @@ static void summary_table(table *t, const sk_report_summary *s)
         cell_int(t, A->count);
         cell_int(t, cells);
         cell_int(t, lo->level);
-        cell_num(t, lo->best.mean, 4);
+        cell_num(t, sk_report_sel(s, lo)->mean, 4);
         cell_int(t, B->level);
-        cell_num(t, B->best.mean, 4);
+        cell_num(t, sk_report_sel(s, B)->mean, 4);
         cell_int(t, s->levels[A->ideal].level);
         if (A->paper_n) cell_int(t, A->paper_peak_level);
         else cell(t, "", "-");

@@ -2,6 +2,7 @@
  * report_text.h). Escapers treat input as bytes; UTF-8 passes through unchanged except where
  * a byte is special in the target language. */
 #include "report_text.h"
+#include "csv.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,16 +106,9 @@ void sk_esc_latex(sk_buf *b, const char *s)
 
 void sk_esc_csv(sk_buf *b, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        sk_sb_puts(b, s);
-        return;
-    }
-    putc_sb(b, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') putc_sb(b, '"');
-        putc_sb(b, *p);
-    }
-    putc_sb(b, '"');
+    sk_csv_put_field(b, s);
+    sk_buf_reserve(b, 1); /* sk_sb_* keep the text NUL-terminated */
+    b->data[b->len] = '\0';
 }
 
 void sk_esc_shell(sk_buf *b, const char *s)

@@ -5,7 +5,7 @@
 # message that says the path is a FIFO: .skds (info, verify, export, train), catalogs (fetch),
 # objects CSV (cutout), archives (import), images and manifest.tsv in a folder (pack), synth
 # calibration, Keras .h5 (weights import), suite files (bench run), baselines (bench check),
-# run.json and metrics.jsonl (report).
+# run.json and metrics.jsonl (report), checkpoints (predict, weights export, weights compare).
 set -u
 pass=0; fail=0
 T="${SK_TEST_TMP:-/tmp}/test_fifo_cli.$$"
@@ -24,7 +24,7 @@ refused() {
   pass=$((pass+1))
 }
 
-mkfifo p.skds p.csv p.tar p.h5 p.suite p.json
+mkfifo p.skds p.csv p.tar p.h5 p.suite p.json p.skck
 refused "dataset info" "$SKYTUNE" dataset info p.skds
 refused "dataset verify" "$SKYTUNE" dataset verify p.skds
 refused "dataset export" "$SKYTUNE" dataset export p.skds --npy npy
@@ -35,6 +35,9 @@ refused "dataset synth --calibrate" "$SKYTUNE" dataset synth --calibrate p.csv
 refused "dataset import" "$SKYTUNE" dataset import p.tar --out imp
 refused "weights import" "$SKYTUNE" weights import p.h5 --arch resnet50 --out w.skck
 refused "bench run --suite" "$SKYTUNE" bench run --suite ./p.suite --out res
+refused "predict --weights" "$SKYTUNE" predict --weights p.skck --in p.skds --out preds.csv
+refused "weights export --weights" "$SKYTUNE" weights export --weights p.skck --format h5 --out w.h5
+refused "weights compare" "$SKYTUNE" weights compare p.skck p.skck
 
 # pack: a FIFO image in a class folder; a FIFO manifest.tsv.
 "$SKYTUNE" --quiet dataset synth --out syn --n 4 --size 16 >/dev/null 2>&1

@@ -84,6 +84,27 @@ static void make_tree(const char *dir)
     free(empty);
 }
 
+/* The held-out test subset, against NumPy: with labels 8 x 0, 7 x 1, 5 x 2, seed 123, val 0.25,
+ * test 0.3: rs = RandomState(123); per class rs.shuffle(positions), the last int(0.3 * count)
+ * are test; the other 15 files get RandomState(123).shuffle and the last int(0.25 * 15) = 3 are
+ * validation; the test files follow in sorted order. And test 0 is exactly Keras' split. */
+static void test_split_with_test(void)
+{
+    static const uint64_t want[20] = {9, 14, 4, 0, 7, 13, 12, 16, 3, 1, 8, 17, 2, 18, 19, 5, 6, 10, 11, 15};
+    uint32_t labels[20], split[20], ksplit[20];
+    uint64_t order[20], korder[20];
+    for (int i = 0; i < 20; i++) labels[i] = i < 8 ? 0 : i < 15 ? 1 : 2;
+    CHECK_EQ_INT(sk_pack_split(order, split, 20, labels, 3, 123, 0.25, 0.3), 5);
+    CHECK(memcmp(order, want, sizeof want) == 0);
+    int ok = 1;
+    for (int k = 0; k < 20; k++)
+        ok &= split[k] == (k < 12 ? SK_SPLIT_TRAIN : k < 15 ? SK_SPLIT_VAL : SK_SPLIT_TEST);
+    CHECKF(ok, "train, validation and test positions");
+    CHECK_EQ_INT(sk_pack_split(order, split, 20, labels, 3, 99, 0.2, 0.0), 0);
+    sk_pack_keras_split(korder, ksplit, 20, 99, 0.2);
+    CHECK(memcmp(order, korder, sizeof order) == 0 && memcmp(split, ksplit, sizeof split) == 0);
+}
+
 static void test_index_and_split(const char *dir)
 {
     sk_error err;
@@ -116,6 +137,7 @@ static void test_index_and_split(const char *dir)
     nval = 0;
     for (int k = 0; k < 12; k++) nval += split[k] == SK_SPLIT_VAL;
     CHECK_EQ_INT(nval, 0);
+    test_split_with_test();
 }
 
 static void check_packed(const char *path, const uint64_t *perm, uint32_t nval, sk_skds_dtype dtype)

@@ -56,8 +56,13 @@ static void test_old_record(const char *tmp)
     cJSON *ja = a ? cJSON_Parse(a) : NULL, *jb = b ? cJSON_Parse(b) : NULL;
     CHECK(ja && jb);
     if (ja && jb) {
-        /* The same document, key order included, once the platform blocks agree. */
+        /* The same document, key order included, once the platform blocks agree; a version 1
+         * record is written back as the current version (it has no test block). */
         cJSON_ReplaceItemInObjectCaseSensitive(ja, "platform", cJSON_Duplicate(cJSON_GetObjectItem(jb, "platform"), 1));
+        CHECK(cJSON_GetObjectItem(ja, "schema_version")->valuedouble == 1);
+        CHECK(cJSON_GetObjectItem(jb, "schema_version")->valuedouble == SK_RECORD_SCHEMA_VERSION);
+        cJSON_ReplaceItemInObjectCaseSensitive(ja, "schema_version", cJSON_CreateNumber(SK_RECORD_SCHEMA_VERSION));
+        CHECK(cJSON_GetObjectItem(jb, "test") == NULL);
         char *ta = cJSON_Print(ja), *tb = cJSON_Print(jb);
         CHECKF(strcmp(ta, tb) == 0, "rewritten run.json equals the old one:\n%s\n---\n%s", ta, tb);
         free(ta);
@@ -114,6 +119,47 @@ static void fill(sk_run_record *r, int es)
     snprintf(r->finished_utc, sizeof r->finished_utc, "2020-01-01T00:00:01Z");
 }
 
+/* Rewrites DIR/run.json with `from` replaced by `to` and returns the reader's status. */
+static sk_status read_edited(const char *dir, const char *from, const char *to, sk_error *err)
+{
+    char *text = read_text(dir, "run.json");
+    char *at = text ? strstr(text, from) : NULL;
+    CHECKF(at != NULL, "run.json contains %s", from);
+    if (!at) {
+        free(text);
+        return SK_EINVAL;
+    }
+    sk_buf b;
+    sk_buf_init(&b);
+    sk_buf_put_bytes(&b, text, (size_t)(at - text));
+    sk_buf_put_bytes(&b, to, strlen(to));
+    sk_buf_put_bytes(&b, at + strlen(from), strlen(at + strlen(from)));
+    char *p = sk_path_join(dir, "run.json");
+    sk_status s = sk_write_file_atomic(p, b.data, b.len, err);
+    sk_run_record r;
+    if (!s) s = sk_record_read_cell(dir, &r, err);
+    if (!s) sk_run_record_free(&r);
+    sk_status back = sk_write_file_atomic(p, text, strlen(text), &(sk_error){0});
+    CHECK(back == SK_OK);
+    free(p);
+    sk_buf_free(&b);
+    free(text);
+    return s;
+}
+
+/* The test block is required once dataset.n_test says there is a test split, and its epochs
+ * are best_epoch and epochs_run. */
+static void test_block_checks(const char *dir)
+{
+    sk_error err;
+    CHECK(read_edited(dir, "\"acc\":\t0.8", "\"accuracy\":\t0.8", &err) == SK_EFORMAT);
+    CHECKF(strstr(err.msg, "field 'test.best.acc': expected a finite number, found nothing (missing)") != NULL, "%s",
+           err.msg);
+    CHECK(read_edited(dir, "\"epoch\":\t2", "\"epoch\":\t1", &err) == SK_EFORMAT);
+    CHECKF(strstr(err.msg, "field 'test.last.epoch': expected 2 (epochs_run), found 1") != NULL, "%s", err.msg);
+    CHECK(read_edited(dir, "\"n_test\":\t5", "\"n_tests\":\t5", &err) == SK_OK);
+}
+
 static void test_round_trip(const char *tmp)
 {
     sk_epoch_record ep[2];
@@ -134,6 +180,12 @@ static void test_round_trip(const char *tmp)
         sk_error err;
         sk_run_record w, r;
         fill(&w, es);
+        if (es) { /* with a held-out test split */
+            w.n_test = 5;
+            w.test_best_epoch = w.best_epoch, w.test_last_epoch = w.epochs_run;
+            w.test_best_acc = 0.8, w.test_best_balanced_acc = 0.75, w.test_best_loss = 0.5;
+            w.test_last_acc = 0.6, w.test_last_balanced_acc = 1.0 / 3, w.test_last_loss = 0.7;
+        }
         CHECK_OK(sk_mkdir_p(dir, &err), &err);
         CHECK_OK(sk_record_write_run(dir, &w, &err), &err);
         CHECK_OK(sk_record_write_metrics(dir, ep, 2, 2, &err), &err);
@@ -154,6 +206,7 @@ static void test_round_trip(const char *tmp)
         CHECK_EQ_INT(n, 1);
         CHECK(sk_record_read_metrics(dir, 3, back, 4, &n, &err) == SK_EFORMAT);
         CHECKF(strstr(err.msg, "metrics.jsonl:1: field 'val_recall': expected 3 entries") != NULL, "%s", err.msg);
+        if (es) test_block_checks(dir);
         free(dir);
     }
 }

@@ -226,10 +226,10 @@ bad; "$PY" -c "import json,sys; p=sys.argv[1]; d=json.load(open(p)); del d['tpr'
 "$SKYTUNE" report --results "$T/bad" --out "$T/badout3" --paper off >"$T/bad3.log" 2>&1
 ok test $? -eq 1
 ok grep -q "$CELL/run.json: field 'tpr': expected a finite number, found nothing (missing)" "$T/bad3.log"
-bad; "$PY" -c "import json,sys; p=sys.argv[1]; d=json.load(open(p)); d['schema_version']=2; json.dump(d, open(p,'w'))" "$T/bad/$CELL/run.json"
+bad; "$PY" -c "import json,sys; p=sys.argv[1]; d=json.load(open(p)); d['schema_version']=3; json.dump(d, open(p,'w'))" "$T/bad/$CELL/run.json"
 "$SKYTUNE" report --results "$T/bad" --out "$T/badout4" --paper off >"$T/bad4.log" 2>&1
 ok test $? -eq 1
-ok grep -q "$CELL/run.json: field 'schema_version': expected 1, found 2" "$T/bad4.log"
+ok grep -q "$CELL/run.json: field 'schema_version': expected 1..2, found 3" "$T/bad4.log"
 bad; head -n 3 "$T/bad/$CELL/metrics.jsonl" >"$T/x" && printf '{"epoch":4,"lr":0.0001,"loss":0.5' >>"$T/x" && mv "$T/x" "$T/bad/$CELL/metrics.jsonl"
 "$SKYTUNE" report --results "$T/bad" --out "$T/badout5" --paper off >"$T/bad5.log" 2>&1
 ok test $? -eq 1

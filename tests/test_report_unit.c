@@ -185,7 +185,7 @@ static void test_records(const char *tmp)
     expect_error(root, "nested/x/run.json: field 'platform.fingerprint'", "a number");
     snprintf(root, sizeof root, "%s/version", tmp);
     write_cell(root, "x", "resnet50", 1, 1, 1, 0.5, "\"schema_version\":1", "\"schema_version\":3");
-    expect_error(root, "version/x/run.json: field 'schema_version': expected 1, found 3", NULL);
+    expect_error(root, "version/x/run.json: field 'schema_version': expected 1..2, found 3", NULL);
     snprintf(root, sizeof root, "%s/classes", tmp);
     write_cell(root, "x", "resnet50", 1, 1, 1, 0.5, "\"recall\":[1,0.5,1]", "\"recall\":[1,0.5]");
     expect_error(root, "field 'per_class.recall': expected 3 entries", NULL);

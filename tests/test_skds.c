@@ -24,6 +24,7 @@ static sk_skds_header small_header(sk_skds_dtype dtype)
     h.dtype = dtype;
     h.split_seed = 123;
     h.val_fraction = 0.2;
+    h.test_fraction = 0.125;
     h.resize = SK_RESIZE_BILINEAR;
     snprintf(h.source, sizeof h.source, "test:%s", dtype == SK_SKDS_F32 ? "f32" : "u8");
     CHECK_OK(sk_skds_header_add_class(&h, "GALAXY", &err), &err);
@@ -81,6 +82,7 @@ static void test_round_trip(const char *dir, sk_skds_dtype dtype)
     CHECK_STR(ds.h.class_names[1], "QSO");
     CHECK_EQ_INT(ds.h.split_seed, 123);
     CHECK_NEAR(ds.h.val_fraction, 0.2, 0);
+    CHECK_NEAR(ds.h.test_fraction, 0.125, 0);
     CHECK_EQ_INT(ds.h.resize, SK_RESIZE_BILINEAR);
     CHECK_STR(ds.h.source, dtype == SK_SKDS_F32 ? "test:f32" : "test:u8");
     CHECK_EQ_INT(ds.record_bytes, 4 * 5 * 3 * (dtype == SK_SKDS_F32 ? 4 : 1));
@@ -131,7 +133,7 @@ static void test_round_trip(const char *dir, sk_skds_dtype dtype)
     /* Known layout facts from docs/FORMATS.md. */
     if (a && na >= 128) {
         CHECK(memcmp(a, "SKDS\r\n\x1a\n", 8) == 0);
-        CHECK_EQ_INT(sk_le_load32(a + 8), 1);
+        CHECK_EQ_INT(sk_le_load32(a + 8), SK_SKDS_VERSION);
         CHECK_EQ_INT(sk_le_load32(a + 12), 128);
         CHECK_EQ_INT(sk_le_load64(a + 16), na);
         CHECK(memcmp(a + 24, "HEAD", 4) == 0 && memcmp(a + 48, "PIXL", 4) == 0);
@@ -206,11 +208,11 @@ static void test_corruption(const char *dir)
     CHECK_OK(open_copy(buf, n, &err), &err);
 
     /* Wrong version with a valid preamble CRC: a version error. */
-    sk_le_store32(buf + 8, 2);
+    sk_le_store32(buf + 8, 3);
     sk_le_store32(buf + 124, sk_crc32(0, buf, 124));
     CHECK(open_copy(buf, n, &err) == SK_EVERSION);
-    CHECK(strstr(err.msg, "version") && strstr(err.msg, "expected 1, found 2"));
-    sk_le_store32(buf + 8, 1);
+    CHECKF(strstr(err.msg, "version") && strstr(err.msg, "expected 1..2, found 3"), "%s", err.msg);
+    sk_le_store32(buf + 8, 2);
     sk_le_store32(buf + 124, sk_crc32(0, buf, 124));
     CHECK_OK(open_copy(buf, n, &err), &err);
 
@@ -251,6 +253,53 @@ static void reseal(uint8_t *b, size_t n)
         if (off <= n && len <= n - off) sk_le_store32(e + 4, sk_crc32(0, b + off, (size_t)len));
     }
     sk_le_store32(b + 124, sk_crc32(0, b, 124));
+}
+
+/* The same data set as a version 1 file: HEAD without the test fraction (8 bytes after the
+ * validation fraction), the sections after it moved to the next 64-byte boundary, resealed. */
+static uint8_t *to_version1(const uint8_t *b, size_t n, size_t *out_n)
+{
+    uint64_t head_len = sk_le_load64(b + 24 + 16), pix_off = sk_le_load64(b + 48 + 8);
+    size_t at = 128 + 32, nclasses = sk_le_load32(b + 128 + 28);
+    for (size_t c = 0; c < nclasses; c++) at += 4 + sk_le_load32(b + at);
+    at += 16; /* split seed, validation fraction */
+    uint64_t new_head = head_len - 8, new_pix = (128 + new_head + 63) / 64 * 64;
+    *out_n = (size_t)(new_pix + (n - pix_off));
+    uint8_t *v = sk_xcalloc(*out_n, 1);
+    memcpy(v, b, at);
+    memcpy(v + at, b + at + 8, (size_t)(128 + head_len - at - 8));
+    memcpy(v + new_pix, b + pix_off, n - (size_t)pix_off);
+    sk_le_store32(v + 8, 1);
+    sk_le_store64(v + 16, *out_n);
+    sk_le_store64(v + 24 + 16, new_head);
+    for (int k = 1; k < 4; k++) sk_le_store64(v + 24 + 24 * k + 8, sk_le_load64(b + 24 + 24 * k + 8) - pix_off + new_pix);
+    reseal(v, *out_n);
+    return v;
+}
+
+/* A version 1 file (no test fraction) still opens, with test fraction 0 and its records. */
+static void test_version1(const char *dir)
+{
+    sk_error err;
+    char *path = sk_path_join(dir, "v2.skds");
+    write_file(path, SK_SKDS_U8, 5);
+    uint8_t *buf = NULL;
+    size_t n = 0, n1 = 0;
+    CHECK_OK(sk_read_file(path, &buf, &n, 1 << 20, &err), &err);
+    if (!buf) return;
+    uint8_t *v1 = to_version1(buf, n, &n1);
+    sk_skds a, b;
+    CHECK_OK(sk_skds_open_buffer(&a, buf, n, "v2", SK_SKDS_OPEN_DEFAULT, &err), &err);
+    CHECK_OK(sk_skds_open_buffer(&b, v1, n1, "v1", SK_SKDS_OPEN_DEFAULT, &err), &err);
+    CHECK(a.version == 2 && b.version == 1 && b.h.test_fraction == 0.0 && b.h.val_fraction == 0.2);
+    CHECK(a.count == b.count && memcmp(a.records, b.records, a.count * sizeof *a.records) == 0);
+    CHECK(memcmp(a.pixels, b.pixels, a.count * a.record_bytes) == 0);
+    CHECK_STR(b.h.source, a.h.source);
+    sk_skds_close(&a);
+    sk_skds_close(&b);
+    free(v1);
+    free(buf);
+    free(path);
 }
 
 static void test_structured_fuzz(const char *dir)
@@ -352,6 +401,7 @@ int main(void)
     test_round_trip(dir, SK_SKDS_F32);
     test_corruption(dir);
     test_structured_fuzz(dir);
+    test_version1(dir);
     test_writer_checks(dir);
     free(dir);
     return sk_test_finish();

@@ -667,7 +667,7 @@ static void test_import_file(const char *root)
     sk_buf_free(&b);
     char *out = sk_path_join(root, "mnv2.skck");
 
-    sk_wimport_opts o = {"mobilenetv2", 32, 0, 0, 0};
+    sk_wimport_opts o = {"mobilenetv2", 32, 0, 0, 0, 0, NULL};
     sk_wreport rep;
     sk_status s = sk_weights_import_file(dir, &o, out, &rep, &err);
     CHECKF(s == SK_ENOTFOUND && rep.nmissing == 258 && strstr(err.msg, "258 tensor(s)"), "strict: %s", err.msg);

@@ -67,14 +67,19 @@ static sk_status load_weights(sk_cell_model *m, const sk_cell_spec *spec, sk_err
     if (spec->weights == SK_WEIGHTS_SCRATCH) return SK_OK;
     char wpath[2048];
     sk_status s = SK_OK;
-    if (spec->weights_file && spec->weights_file[0]) snprintf(wpath, sizeof wpath, "%s", spec->weights_file);
+    int explicit_file = spec->weights_file && spec->weights_file[0];
+    if (explicit_file) snprintf(wpath, sizeof wpath, "%s", spec->weights_file);
     else s = find_imagenet(m->arch, m->cache_dir, wpath, sizeof wpath, err);
-    if (s == SK_ENOTFOUND && spec->weights == SK_WEIGHTS_IMAGENET_IF_CACHED) {
-        sk_info("%s: %s; training from the seeded Keras initialisers", spec->label ? spec->label : m->arch->id, err->msg);
+    if (s == SK_ENOTFOUND && spec->weights == SK_WEIGHTS_IMAGENET_IF_AVAILABLE) {
+        sk_warn("%s: %s; no ImageNet weights available: training from the seeded Keras initialisers",
+                spec->label ? spec->label : m->arch->id, err->msg);
+        snprintf(m->weights_source, sizeof m->weights_source, "initialisers");
         return SK_OK;
     }
     if (s || (s = load_imagenet(m->graph, wpath, err))) return s;
     snprintf(m->weights_kind, sizeof m->weights_kind, "imagenet");
+    snprintf(m->weights_source, sizeof m->weights_source, "%s",
+             explicit_file ? "file" : strstr(wpath, "/tfjs/") ? "tfjs" : "keras-h5");
     snprintf(m->weights_file, sizeof m->weights_file, "%s", wpath);
     if (sk_file_exists(wpath)) return sk_sha256_file(wpath, m->weights_sha256, err);
     return SK_OK;
@@ -84,6 +89,7 @@ sk_status sk_cell_model_open(sk_cell_model *m, const sk_cell_spec *spec, sk_erro
 {
     memset(m, 0, sizeof *m);
     snprintf(m->weights_kind, sizeof m->weights_kind, "scratch");
+    snprintf(m->weights_source, sizeof m->weights_source, "scratch");
     m->arch = sk_arch_find(spec->arch);
     if (!m->arch) return sk_error_set(err, SK_EINVAL, "unknown architecture '%s' (see skytune arch list)", spec->arch);
     m->input_size = spec->input_size ? spec->input_size : m->arch->study_size;

@@ -41,13 +41,18 @@ typedef struct {
     float in_scale, in_offset; /* pixel = raw * in_scale + in_offset */
     char cache_dir[1024];     /* the weights cache used */
     char weights_kind[16];    /* "imagenet" (a file was loaded) or "scratch" */
+    /* where the weights came from: "keras-h5" (the official Keras file in the cache), "tfjs" (a
+     * TF.js model in the cache, e.g. ResNet50's npm route), "file" (spec->weights_file),
+     * "initialisers" (imagenet-if-available found none), "scratch" (asked for) */
+    char weights_source[16];
     char weights_file[2048];
     char weights_sha256[65];  /* of weights_file, "" when none */
 } sk_cell_model;
 
 /* Builds the model of spec (see above). An unknown architecture, a bad size, class count or
  * level is SK_EINVAL; missing ImageNet weights SK_ENOTFOUND, except with
- * SK_WEIGHTS_IMAGENET_IF_CACHED, which trains from the initialisers and says so. On error m
+ * SK_WEIGHTS_IMAGENET_IF_AVAILABLE, which trains from the initialisers and says so (the cell
+ * only reads the cache; weights_get.h fills it before a sweep). On error m
  * holds nothing to close. */
 sk_status sk_cell_model_open(sk_cell_model *m, const sk_cell_spec *spec, sk_error *err) SK_WUR;
 void sk_cell_model_close(sk_cell_model *m);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "optim.h"
+#include "prefix_cache.h"
 #include "record.h"
 #include "skds.h"
 #include "stats.h"
@@ -50,6 +51,7 @@ void sk_cell_cfg_defaults(sk_cell_cfg *c)
     c->class_weights = SK_CW_TRAIN;
     c->use_cache = 1;
     c->cache_max_bytes = (size_t)8 << 30;
+    c->prefix_cache_max = SK_PCACHE_DEFAULT_MAX;
 }
 
 void sk_cell_cfg_from_suite(sk_cell_cfg *c, const sk_suite *s, const sk_cell *cell)
@@ -221,6 +223,7 @@ static sk_status stage_model(cell_run *r, sk_error *err)
     snprintf(r->rec.weights_kind, sizeof r->rec.weights_kind, "%s", r->model.weights_kind);
     snprintf(r->rec.weights_file, sizeof r->rec.weights_file, "%s", r->model.weights_file);
     snprintf(r->rec.weights_sha256, sizeof r->rec.weights_sha256, "%s", r->model.weights_sha256);
+    snprintf(r->rec.weights_source, sizeof r->rec.weights_source, "%s", r->model.weights_source);
     return SK_OK;
 }
 
@@ -369,7 +372,7 @@ static sk_status stage_resume(cell_run *r, sk_error *err)
 }
 
 /* The frozen-prefix cache, keyed by the data and the weights in use (scratch weights depend on
- * the seed). */
+ * the seed); on disk too with a prefix cache folder, kept within its size limit. */
 static void stage_cache(cell_run *r)
 {
     r->opt->cfg.lr = r->lr;
@@ -377,8 +380,12 @@ static void stage_cache(cell_run *r)
     char id[200];
     snprintf(id, sizeof id, "%s:%s:%s:%d", r->rec.data_sha256, r->rec.weights_kind,
              r->rec.weights_sha256[0] ? r->rec.weights_sha256 : "seed", (int)r->c->seed);
-    r->cached = sk_trainer_enable_cache(r->tr, &r->train.im, &r->val.im, r->c->cache_max_bytes, NULL, id,
+    const char *dir = r->c->prefix_cache_dir[0] ? r->c->prefix_cache_dir : NULL;
+    r->cached = sk_trainer_enable_cache(r->tr, &r->train.im, &r->val.im, r->c->cache_max_bytes, dir, id,
                                         r->model.level);
+    sk_error e;
+    if (dir && sk_pcache_prune(dir, r->c->prefix_cache_max, NULL, NULL, &e) != SK_OK)
+        sk_warn("prefix cache: %s", e.msg);
 }
 
 /* One epoch: train, validate, log, callbacks, metrics.jsonl and the checkpoint. *stop is set

@@ -34,7 +34,9 @@ typedef struct {
     int es_patience;          /* 0 = no EarlyStopping */
     int class_weights;        /* sk_class_weight_mode */
     int use_cache;            /* frozen-prefix cache when exact */
-    size_t cache_max_bytes;
+    size_t cache_max_bytes;   /* in memory */
+    char prefix_cache_dir[1024]; /* on disk (prefix_cache.h); "" = none */
+    uint64_t prefix_cache_max;   /* its size limit */
     int xent_clipped;         /* 0: tf.keras fit semantics (logits), 1: clipped probabilities */
     char suite[64];
     char cell[96];

@@ -41,8 +41,8 @@ static int charset_ok(const char *v, const char *extra)
 static sk_status check_opts(const sk_slurm_opts *o, sk_error *err)
 {
     if (!o->exe || o->exe[0] != '/' || !o->suite_path || o->suite_path[0] != '/' || !o->data_path ||
-        o->data_path[0] != '/' || !o->out_dir || o->out_dir[0] != '/')
-        return sk_error_set(err, SK_EINVAL, "slurm: skytune, suite, data and results paths must be absolute");
+        o->data_path[0] != '/' || !o->out_dir || o->out_dir[0] != '/' || (o->cache_dir && o->cache_dir[0] != '/'))
+        return sk_error_set(err, SK_EINVAL, "slurm: skytune, suite, data, results and cache paths must be absolute");
     if (strpbrk(o->out_dir, "%\"\\\n"))
         return sk_error_set(err, SK_EINVAL,
                             "slurm: results directory '%s': expected no '%%', '\"', '\\' or newline "
@@ -131,7 +131,13 @@ static void put_sweep(sk_buf *b, const sk_suite *s, const sk_slurm_opts *o, cons
            "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}\n"
            "export OPENBLAS_NUM_THREADS=$OMP_NUM_THREADS\n"
            "echo \"skytune slurm task $i: cell $cell on $(hostname), $OMP_NUM_THREADS threads\"\n"
-           "exec \"$SKYTUNE\" bench run --suite \"$SUITE\" --out \"$RESULTS\" --data \"$DATA\" --only \"cell=$cell\"\n");
+           "exec \"$SKYTUNE\" bench run --suite \"$SUITE\" --out \"$RESULTS\" --data \"$DATA\" --only \"cell=$cell\"");
+    if (o->cache_dir) {
+        sk_buf_printf(b, " --cache ");
+        sk_shell_quote(b, o->cache_dir);
+        if (o->cache_max) sk_buf_printf(b, " --cache-max %llu", (unsigned long long)o->cache_max);
+    }
+    sk_buf_printf(b, "\n");
 }
 
 static void put_report(sk_buf *b, const sk_suite *s, const sk_slurm_opts *o, const sk_slurm_plan *p)

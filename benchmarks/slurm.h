@@ -31,6 +31,8 @@ typedef struct {
     int cpus_per_task;        /* >= 1 */
     const char *mem;          /* NULL: default; e.g. 16G */
     int max_parallel;         /* 0: no limit; else the array's %K */
+    const char *cache_dir;    /* NULL: none; else absolute, passed to every task as --cache */
+    uint64_t cache_max;       /* with cache_dir: --cache-max (0: the default) */
 } sk_slurm_opts;
 
 typedef struct {
@@ -52,6 +54,35 @@ void sk_shell_quote(sk_buf *b, const char *s);
 /* Runs `sbatch --parsable [extra...] script` (execvp, no shell) and stores the job id it
  * prints in jobid. extra may be NULL. Errors name the command and its exit status. */
 sk_status sk_slurm_sbatch(const char *script, const char *extra, char *jobid, size_t cap,
+                          sk_error *err) SK_WUR;
+
+/* ---- `skytune bench slurm` and `reproduce --slurm`: prepare, generate, submit ---- */
+
+typedef struct {
+    const char *suite_path;   /* the .suite file (any path; made absolute here) */
+    const char *data_path;    /* NULL: the suite's own (synth suites render it here, once) */
+    const char *out_dir;      /* RESULTS (created; made absolute) */
+    const char *cache_dir;    /* sweep.h cache_dir for every task (made absolute); NULL: none */
+    uint64_t cache_max;
+    const char *weights_url;  /* weights_get.h url_base, used here (the nodes read the cache) */
+    const char *partition, *time_limit, *mem; /* NULL: the cluster's defaults */
+    int cpus_per_task, max_parallel;
+    int submit;               /* run sbatch; else print the commands */
+} sk_slurm_launch_opts;
+
+typedef struct {
+    int total, todo;          /* cells of the suite; cells in the array (not DONE) */
+    int submitted;            /* 1: sbatch ran */
+    int queued;               /* 1: an array submitted earlier is still queued or running */
+    char sweep_job[64], report_job[64];
+} sk_slurm_launch_result;
+
+/* Prepares the data set (synth suites) and every model's weights in the cache once, on this
+ * machine (compute nodes may have no network), writes the scripts (sk_slurm_generate) and, with
+ * submit, submits the array and the report job, recording the array's job id in
+ * RESULTS/slurm/sweep.jobid. When that job is still known to squeue, nothing is submitted again
+ * (res->queued). Prints what it did and the sbatch commands on stdout. */
+sk_status sk_slurm_launch(const sk_suite *s, const sk_slurm_launch_opts *o, sk_slurm_launch_result *res,
                           sk_error *err) SK_WUR;
 
 #endif

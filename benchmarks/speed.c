@@ -85,8 +85,7 @@ static int has_weights(const sk_node *nd)
     return 0;
 }
 
-/* Forward, backward and inference FLOPs per image under the graph's current freeze. */
-static void count_flops(const sk_graph *g, double *fwd, double *bwd, double *infer)
+void sk_speed_flops(const sk_graph *g, double *fwd, double *bwd, double *infer)
 {
     *fwd = *bwd = *infer = 0.0;
     for (int i = 0; i < g->n; i++) {
@@ -131,8 +130,35 @@ static sk_graph *build(sk_speed_cell *c, sk_error *err)
     c->trainable_layers = sk_graph_trainable_layers(g);
     c->trainable_params = sk_graph_trainable_params(g);
     c->total_params = sk_graph_total_params(g);
-    count_flops(g, &c->fwd_flops, &c->bwd_flops, &c->infer_flops);
+    sk_speed_flops(g, &c->fwd_flops, &c->bwd_flops, &c->infer_flops);
     return g;
+}
+
+void sk_speed_fixture_open(sk_speed_fixture *f, sk_graph *g, int size, int batch, uint64_t seed, float in_scale)
+{
+    size_t px = (size_t)batch * size * size * 3;
+    f->pixels = sk_xmalloc(px);
+    f->labels = sk_xmalloc((size_t)batch * sizeof *f->labels);
+    sk_rng r = sk_rng_stream(seed, SK_RNG_TEST, 0);
+    for (size_t i = 0; i < px; i++) f->pixels[i] = (uint8_t)(sk_rng_u32(&r) >> 24);
+    for (int i = 0; i < batch; i++) f->labels[i] = i % 3;
+    f->d = (sk_images){f->pixels, f->labels, batch, size, size, 3};
+    sk_opt_config oc = sk_opt_defaults(SK_OPT_ADAM);
+    f->opt = sk_optim_new(&oc, g->nparams);
+    sk_train_cfg tc = sk_train_defaults();
+    tc.batch_size = batch;
+    tc.seed = seed;
+    tc.in_scale = in_scale;
+    f->t = sk_trainer_new(g, f->opt, &tc);
+}
+
+void sk_speed_fixture_close(sk_speed_fixture *f)
+{
+    sk_trainer_free(f->t);
+    sk_optim_free(f->opt);
+    free(f->pixels);
+    free(f->labels);
+    memset(f, 0, sizeof *f);
 }
 
 sk_status sk_speed_plan_cell(sk_speed_cell *c, sk_error *err)
@@ -172,20 +198,13 @@ sk_status sk_speed_run_cell(sk_speed_cell *c, const sk_speed_opts *o, sk_error *
     if (!g) return err->code;
     sk_init_graph(g, NULL, o->seed);
 
+    sk_speed_fixture fx;
+    sk_speed_fixture_open(&fx, g, c->size, c->batch, o->seed, sk_train_defaults().in_scale);
+    sk_trainer *t = fx.t;
+    sk_optim *opt = fx.opt;
+    sk_images d = fx.d;
     size_t px = (size_t)c->batch * c->size * c->size * 3;
-    uint8_t *pixels = sk_xmalloc(px);
-    int32_t *labels = sk_xmalloc((size_t)c->batch * sizeof *labels);
-    sk_rng r = sk_rng_stream(o->seed, SK_RNG_TEST, 0);
-    for (size_t i = 0; i < px; i++) pixels[i] = (uint8_t)(sk_rng_u32(&r) >> 24);
-    for (int i = 0; i < c->batch; i++) labels[i] = i % 3;
-    sk_images d = {pixels, labels, c->batch, c->size, c->size, 3};
-
-    sk_opt_config oc = sk_opt_defaults(SK_OPT_ADAM);
-    sk_optim *opt = sk_optim_new(&oc, g->nparams);
-    sk_train_cfg tc = sk_train_defaults();
-    tc.batch_size = c->batch;
-    tc.seed = o->seed;
-    sk_trainer *t = sk_trainer_new(g, opt, &tc);
+    const uint8_t *pixels = fx.pixels;
     sk_exec *ex = sk_trainer_exec(t);
     c->arena_bytes = sk_exec_arena_bytes(ex);
     c->slab_bytes = (2 + (size_t)opt->nslabs) * g->nparams * sizeof(float) +
@@ -249,11 +268,8 @@ sk_status sk_speed_run_cell(sk_speed_cell *c, const sk_speed_opts *o, sk_error *
     free(pf);
     free(pb);
     sk_metrics_free(&m);
-    sk_trainer_free(t);
-    sk_optim_free(opt);
+    sk_speed_fixture_close(&fx);
     sk_graph_free(g);
-    free(pixels);
-    free(labels);
     return SK_OK;
 }
 

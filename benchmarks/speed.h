@@ -22,6 +22,9 @@
 #define SK_SPEED_H
 
 #include <stddef.h>
+#include "graph.h"
+#include "optim.h"
+#include "train.h"
 #include "sk_common.h"
 
 typedef enum {
@@ -84,6 +87,24 @@ int sk_speed_level_layers(const char *arch, const char *level, int total_layers)
 /* Runs one cell (c->arch, size, batch, level filled by the caller); fills the rest. An
  * unknown architecture or level is SK_EINVAL; a failure while running is recorded in c->error. */
 sk_status sk_speed_run_cell(sk_speed_cell *c, const sk_speed_opts *o, sk_error *err) SK_WUR;
+
+/* Forward, backward and inference FLOPs per image of g under its current freeze (the counting
+ * rule above). */
+void sk_speed_flops(const sk_graph *g, double *fwd, double *bwd, double *infer);
+
+/* What a timed cell runs on: `batch` random uint8 images of size x size (stream (seed,
+ * SK_RNG_TEST, 0)) with labels i % 3, Adam with Keras defaults over g (finalized, frozen and
+ * initialised by the caller, who keeps it), a trainer of that batch with input scale in_scale. */
+typedef struct {
+    uint8_t *pixels;
+    int32_t *labels;
+    sk_images d;
+    sk_optim *opt;
+    sk_trainer *t;
+} sk_speed_fixture;
+void sk_speed_fixture_open(sk_speed_fixture *f, sk_graph *g, int size, int batch, uint64_t seed, float in_scale);
+/* Frees everything but the graph. */
+void sk_speed_fixture_close(sk_speed_fixture *f);
 
 /* Graph facts of a cell without running it (FLOPs, layers, params, planned memory). */
 sk_status sk_speed_plan_cell(sk_speed_cell *c, sk_error *err) SK_WUR;

@@ -19,6 +19,10 @@ void sk_suite_defaults(sk_suite *s)
     s->synth_qso = 62;
     s->synth_size = 512;
     s->synth_seed = 2205;
+    s->sdss_top = 1000;
+    snprintf(s->sdss_release, sizeof s->sdss_release, "dr16");
+    s->cutout_scale = 0.01;
+    s->cutout_size = 2048;
     s->val_fraction = 0.2;
     s->split_seed = 123;
     s->input_size = 512;
@@ -109,8 +113,10 @@ static sk_status parse_weights(const ctx *c, const char *v, int *out)
 {
     if (strcmp(v, "scratch") == 0) *out = SK_WEIGHTS_SCRATCH;
     else if (strcmp(v, "imagenet") == 0) *out = SK_WEIGHTS_IMAGENET;
-    else if (strcmp(v, "imagenet-if-cached") == 0) *out = SK_WEIGHTS_IMAGENET_IF_CACHED;
-    else return bad(c, "scratch, imagenet or imagenet-if-cached", v);
+    else if (strcmp(v, "imagenet-if-available") == 0) *out = SK_WEIGHTS_IMAGENET_IF_AVAILABLE;
+    else if (strcmp(v, "imagenet-if-cached") == 0)
+        return bad(c, "scratch, imagenet or imagenet-if-available (imagenet-if-cached was renamed)", v);
+    else return bad(c, "scratch, imagenet or imagenet-if-available", v);
     return SK_OK;
 }
 
@@ -187,7 +193,7 @@ static sk_status set_suite_key(sk_suite *s, const ctx *c, const char *k, const c
         return SK_OK;
     }
     if (!strcmp(k, "data")) {
-        if (strcmp(v, "synth") && strcmp(v, "file")) return bad(c, "synth or file", v);
+        if (strcmp(v, "synth") && strcmp(v, "file") && strcmp(v, "sdss")) return bad(c, "synth, file or sdss", v);
         snprintf(s->data, sizeof s->data, "%s", v);
         return SK_OK;
     }
@@ -202,6 +208,17 @@ static sk_status set_suite_key(sk_suite *s, const ctx *c, const char *k, const c
     if (!strcmp(k, "synth_qso")) return parse_int(c, v, 0, 1000000, &s->synth_qso);
     if (!strcmp(k, "synth_size")) return parse_int(c, v, 16, 4096, &s->synth_size);
     if (!strcmp(k, "synth_seed")) return parse_u64(c, v, &s->synth_seed);
+    if (!strcmp(k, "sdss_top")) return parse_long(c, v, 1, 500000, &s->sdss_top);
+    if (!strcmp(k, "sdss_release")) {
+        int ok = strlen(v) >= 3 && strlen(v) <= 5 && (v[0] == 'd' || v[0] == 'D') && (v[1] == 'r' || v[1] == 'R');
+        for (const char *q = v + 2; ok && *q; q++) ok = isdigit((unsigned char)*q);
+        if (!ok) return bad(c, "a data release drNN", v);
+        snprintf(s->sdss_release, sizeof s->sdss_release, "%s", v);
+        return SK_OK;
+    }
+    if (!strcmp(k, "cutout_scale")) return parse_double(c, v, 1e-6, 3600.0, &s->cutout_scale);
+    if (!strcmp(k, "cutout_size")) return parse_int(c, v, 16, 4096, &s->cutout_size);
+    if (!strcmp(k, "pack_size")) return parse_int(c, v, 16, 4096, &s->pack_size);
     if (!strcmp(k, "val_fraction")) return parse_double(c, v, 0.0, 0.9, &s->val_fraction);
     if (!strcmp(k, "split_seed")) {
         /* NumPy's RandomState seed, as Keras passes it: 32 bits. */

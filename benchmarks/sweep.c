@@ -2,6 +2,7 @@
 #include "sweep.h"
 #include "fileio.h"
 #include "log.h"
+#include "prefix_cache.h"
 #include "record.h"
 #include "skds.h"
 #include "synth.h"
@@ -30,8 +31,9 @@ sk_status sk_sweep_data(const sk_suite *s, const sk_sweep_opts *o, char **path_o
     }
     if (strcmp(s->data, "synth") != 0)
         return sk_error_set(err, SK_EINVAL,
-                            "suite '%s' runs on real data: give --data FILE.skds (skytune dataset fetch + pack)",
-                            s->name);
+                            "suite '%s' runs on real data: give --data FILE.skds (skytune dataset fetch + pack), "
+                            "or let `skytune reproduce --suite %s` build it",
+                            s->name, s->name);
     char *dir = sk_path_join(o->out_dir, "data");
     sk_status st = sk_mkdir_p(dir, err);
     if (st) {
@@ -68,6 +70,30 @@ sk_status sk_sweep_data(const sk_suite *s, const sk_sweep_opts *o, char **path_o
     sk_info("rendered in %.1f s", secs);
     *path_out = path;
     return SK_OK;
+}
+
+sk_status sk_sweep_weights(const sk_suite *s, const sk_sweep_opts *o, sk_weights_got *got, sk_error *err)
+{
+    sk_cell *cells;
+    int n = sk_suite_cells(s, &cells);
+    sk_status first = SK_OK;
+    sk_weights_get_opts wo = {o->cache_dir, o->weights_url, o->quiet};
+    for (int a = 0; a < s->narch; a++) {
+        sk_weights_got g;
+        memset(&g, 0, sizeof g);
+        snprintf(g.how, sizeof g.how, "none");
+        int kind = SK_WEIGHTS_SCRATCH;
+        for (int i = 0; i < n; i++)
+            if (!strcmp(cells[i].arch, s->arch[a].id) && sk_cell_matches(&cells[i], o->only))
+                kind = cells[i].weights;
+        const sk_arch_info *ai = sk_arch_find(s->arch[a].id);
+        sk_error e;
+        if (ai && kind != SK_WEIGHTS_SCRATCH && sk_weights_get(ai, kind, &wo, &g, &e) != SK_OK && !first)
+            first = sk_error_set(err, e.code, "%s", e.msg);
+        if (got) got[a] = g;
+    }
+    free(cells);
+    return first;
 }
 
 static void write_failed(const char *dir, const char *msg)
@@ -115,6 +141,9 @@ sk_status sk_sweep_run(const sk_suite *s, const sk_sweep_opts *o, sk_sweep_summa
         free(cells);
         return st;
     }
+    sk_error werr;
+    if (!o->weights_ready && sk_sweep_weights(s, o, NULL, &werr) != SK_OK) sk_errorf("%s", werr.msg);
+    char *pdir = o->cache_dir ? sk_pcache_dir(o->cache_dir) : NULL;
     sk_progress bar;
     sk_progress_begin(&bar, s->name, (uint64_t)todo, NULL);
     int done = 0;
@@ -128,6 +157,8 @@ sk_status sk_sweep_run(const sk_suite *s, const sk_sweep_opts *o, sk_sweep_summa
         snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data);
         snprintf(cfg.out_dir, sizeof cfg.out_dir, "%s", dir);
         if (o->cache_dir) snprintf(cfg.cache_dir, sizeof cfg.cache_dir, "%s", o->cache_dir);
+        if (pdir) snprintf(cfg.prefix_cache_dir, sizeof cfg.prefix_cache_dir, "%s", pdir);
+        if (o->cache_max) cfg.prefix_cache_max = o->cache_max;
         cfg.use_cache = o->use_cache;
         cfg.quiet = o->quiet;
         sk_cell_outcome out;
@@ -162,6 +193,7 @@ sk_status sk_sweep_run(const sk_suite *s, const sk_sweep_opts *o, sk_sweep_summa
     }
     sk_progress_end(&bar);
     sum->seconds = sk_now() - t0;
+    free(pdir);
     free(data);
     free(cells);
     return SK_OK;

@@ -9,6 +9,7 @@
 
 #include "runner.h"
 #include "suite.h"
+#include "weights_get.h"
 
 typedef struct {
     int total, ran, skipped, failed, filtered_out;
@@ -19,8 +20,13 @@ typedef struct {
     const char *data_path;   /* NULL: synthesize (synth suites) or error (file suites) */
     const char *out_dir;
     const char *only;        /* cell filter (suite.h), NULL = all */
-    const char *cache_dir;   /* NULL = default */
+    const char *cache_dir;   /* cache root: the weights cache (NULL = the default rule of
+                              * weights_fetch.h) and, when given, the on-disk frozen-prefix cache
+                              * in DIR/prefix (prefix_cache.h) */
+    uint64_t cache_max;      /* that prefix cache's size limit; 0 = SK_PCACHE_DEFAULT_MAX */
+    const char *weights_url; /* weights_get.h url_base (NULL: $SKYTUNE_WEIGHTS_URL or the official) */
     int use_cache;
+    int weights_ready;       /* 1: sk_sweep_weights already ran (reproduce's weights stage) */
     int quiet;
     const char *command;     /* command line, for provenance */
 } sk_sweep_opts;
@@ -29,7 +35,14 @@ typedef struct {
  * rendered by the simulator (skipped when present and verifying). *path_out is malloc'ed. */
 sk_status sk_sweep_data(const sk_suite *s, const sk_sweep_opts *o, char **path_out,
                         sk_error *err) SK_WUR;
-/* Runs every matching cell. Returns SK_OK when the sweep itself ran (cells may have failed:
+/* Applies each model's weights policy (weights_get.h) for the models with cells matching
+ * o->only; got (may be NULL) receives one entry per suite architecture, in suite order (models
+ * without a matching cell or with scratch weights: how = "none"). Every model is tried; the
+ * first error is returned. */
+sk_status sk_sweep_weights(const sk_suite *s, const sk_sweep_opts *o, sk_weights_got *got,
+                           sk_error *err) SK_WUR;
+/* Runs every matching cell, after sk_sweep_weights unless weights_ready (its error is logged; the cells of a model
+ * without its weights then fail, the others run). Returns SK_OK when the sweep itself ran (cells may have failed:
  * see sum->failed); errors are about the sweep (bad data, output directory). */
 sk_status sk_sweep_run(const sk_suite *s, const sk_sweep_opts *o, sk_sweep_summary *sum,
                        sk_error *err) SK_WUR;

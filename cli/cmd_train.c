@@ -3,9 +3,11 @@
 #include "args.h"
 #include "commands.h"
 #include "log.h"
+#include "prefix_cache.h"
 #include "runner.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int sk_cmd_train(int argc, char **argv)
@@ -28,7 +30,8 @@ int sk_cmd_train(int argc, char **argv)
         {"early-stopping", SK_OPT_VALUE, "P", "EarlyStopping(val_loss, patience P, restore_best_weights); 0 = off"},
         {"no-class-weights", SK_OPT_FLAG, NULL, "do not weight classes (default: largest count / count)"},
         {"no-cache", SK_OPT_FLAG, NULL, "do not reuse the frozen prefix's outputs"},
-        {"cache", SK_OPT_VALUE, "DIR", "cache directory for weights and prefix tensors"},
+        {"cache", SK_OPT_VALUE, "DIR", "cache folder: weights, and the frozen-prefix cache in DIR/prefix"},
+        {"cache-max", SK_OPT_VALUE, "SIZE", "size limit of the frozen-prefix cache, e.g. 16G (default 16G)"},
         {"loss", SK_OPT_VALUE, "logits|clipped", "cross-entropy as tf.keras fit computes it (logits) or clipped"},
         {"force", SK_OPT_FLAG, NULL, "train again even if DIR has DONE"},
         {"quiet", SK_OPT_FLAG, NULL, "no per-epoch lines"},
@@ -87,6 +90,16 @@ int sk_cmd_train(int argc, char **argv)
     c.force = sk_args_has(&a, "force");
     c.quiet = sk_args_has(&a, "quiet");
     snprintf(c.cache_dir, sizeof c.cache_dir, "%s", sk_args_str(&a, "cache", ""));
+    sk_error err;
+    if (c.cache_dir[0]) {
+        char *pdir = sk_pcache_dir(c.cache_dir);
+        snprintf(c.prefix_cache_dir, sizeof c.prefix_cache_dir, "%s", pdir);
+        free(pdir);
+    }
+    if (sk_args_has(&a, "cache-max") && sk_parse_size(sk_args_str(&a, "cache-max", ""), &c.prefix_cache_max, &err)) {
+        fprintf(stderr, "skytune train: --cache-max: %s\n", err.msg);
+        return 2;
+    }
     snprintf(c.data_path, sizeof c.data_path, "%s", sk_args_str(&a, "data", ""));
     snprintf(c.out_dir, sizeof c.out_dir, "%s", sk_args_str(&a, "out", ""));
     snprintf(c.suite, sizeof c.suite, "train");
@@ -94,7 +107,6 @@ int sk_cmd_train(int argc, char **argv)
         snprintf(c.cell, sizeof c.cell, "%s-tall-s%llu", c.arch, (unsigned long long)c.seed);
     else
         snprintf(c.cell, sizeof c.cell, "%s-t%d-s%llu", c.arch, c.level, (unsigned long long)c.seed);
-    sk_error err;
     sk_cell_outcome out;
     if (sk_run_cell(&c, &out, &err) != SK_OK) {
         fprintf(stderr, "skytune train: %s\n", err.msg);

@@ -31,6 +31,7 @@ int sk_cmd_bench_check(int argc, char **argv);
 int sk_cmd_bench_status(int argc, char **argv);
 int sk_cmd_bench_slurm(int argc, char **argv);
 int sk_cmd_bench_speed(int argc, char **argv);
+int sk_cmd_bench_cache(int argc, char **argv);
 int sk_cmd_weights_fetch(int argc, char **argv);
 int sk_cmd_weights_import(int argc, char **argv);
 int sk_cmd_weights_export(int argc, char **argv);

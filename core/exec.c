@@ -96,17 +96,24 @@ static size_t plan_offsets(plan_list *pl)
     return total;
 }
 
+int sk_exec_prefix_mask(const sk_graph *g, uint8_t *mask)
+{
+    int n = 0;
+    for (int i = 0; i < g->n; i++) {
+        const sk_node *nd = &g->nodes[i];
+        int ok = !nd->needs_grad && !nd->stochastic && i != g->output;
+        for (int k = 0; k < nd->ninputs && ok; k++) ok = mask[nd->inputs[k]];
+        mask[i] = (uint8_t)ok;
+        n += ok;
+    }
+    return n;
+}
+
 static void plan_prefix(sk_exec *ex)
 {
     const sk_graph *g = ex->g;
     ex->in_prefix = sk_xcalloc((size_t)g->n, 1);
-    for (int i = 0; i < g->n; i++) {
-        const sk_node *nd = &g->nodes[i];
-        int ok = !nd->needs_grad && !nd->stochastic && i != g->output;
-        for (int k = 0; k < nd->ninputs && ok; k++) ok = ex->in_prefix[nd->inputs[k]];
-        ex->in_prefix[i] = (uint8_t)ok;
-        ex->nprefix += ok;
-    }
+    ex->nprefix = sk_exec_prefix_mask(g, ex->in_prefix);
     ex->boundary = sk_xmalloc((size_t)g->n * sizeof(int));
     for (int i = 0; i < g->n; i++) {
         if (!ex->in_prefix[i]) continue;

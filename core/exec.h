@@ -90,6 +90,9 @@ const uint8_t *sk_exec_backward_ran(const sk_exec *ex);
 
 /* ---- frozen prefix ---- */
 
+/* The prefix of g under its current freeze without planning an executor (the plan of
+ * `reproduce --plan`): mask[i] (g->n bytes) = 1 for prefix nodes; returns their number. */
+int sk_exec_prefix_mask(const sk_graph *g, uint8_t *mask);
 /* Number of prefix nodes (0: nothing can be cached). */
 int sk_exec_prefix_nodes(const sk_exec *ex);
 /* Floats per sample crossing the boundary (boundary node outputs, in node order). */

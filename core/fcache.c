@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "checksum.h"
 #include "fileio.h"
@@ -166,6 +167,7 @@ sk_status sk_fcache_load(const char *dir, const char *key, size_t nimages, size_
         memcpy(&dst[i], &u, 4);
     }
     *found = 1;
+    utimes(path, NULL); /* its age is its last use: the cache's size limit drops the oldest first */
 done:
     free(data);
     free(path);

@@ -22,7 +22,8 @@ void sk_fcache_key(const sk_exec *ex, const char *dataset_id, int level, char he
 char *sk_fcache_path(const char *dir, const char *key);
 
 /* Loads the entry into dst (nimages * floats_per floats). *found = 0 (and SK_OK) when there is no
- * entry; a present but damaged or mismatched entry is an error naming the field. */
+ * entry; a present but damaged or mismatched entry is an error naming the field. A hit sets the
+ * file's modification time to now, so a file's age is the time since its last use. */
 sk_status sk_fcache_load(const char *dir, const char *key, size_t nimages, size_t floats_per,
                          float *dst, int *found, sk_error *err) SK_WUR;
 /* Writes the entry atomically (creating dir). */

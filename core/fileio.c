@@ -88,6 +88,7 @@ sk_status sk_atomic_commit(sk_atomic_file *af, sk_error *err)
         sk_atomic_abort(af);
         return SK_EIO;
     }
+    sk_test_kill_point(af->path);
     if (rename(af->tmp, af->path) != 0) {
         sk_error_set(err, SK_EIO, "%s: rename from %s failed: %s", af->path, af->tmp,
                      strerror(errno));
@@ -97,6 +98,25 @@ sk_status sk_atomic_commit(sk_atomic_file *af, sk_error *err)
     fsync_dir(af->path);
     atomic_release(af);
     return SK_OK;
+}
+
+void sk_test_kill_point(const char *what)
+{
+    static int hits; /* a test hook: one process, one counter */
+    const char *spec = getenv("SKYTUNE_TEST_KILL_AT");
+    if (!spec || !*spec || !what) return;
+    char text[256];
+    snprintf(text, sizeof text, "%s", spec);
+    int n = 1;
+    char *colon = strrchr(text, ':');
+    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+        n = atoi(colon + 1);
+        *colon = '\0';
+    }
+    if (!strstr(what, text) || ++hits < n) return;
+    fprintf(stderr, "SKYTUNE_TEST_KILL_AT=%s: killing this process at %s\n", spec, what);
+    fflush(stderr);
+    raise(SIGKILL);
 }
 
 sk_status sk_write_file_atomic(const char *path, const void *data, size_t n, sk_error *err)

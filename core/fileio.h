@@ -82,6 +82,12 @@ int sk_dir_exists(const char *path);
 int sk_tmp_clean_stale(const char *dir, const char *prefix);
 /* The same for the temp files of one output path (its directory, prefix "<name>.tmp."). */
 int sk_tmp_clean_stale_for(const char *path);
+/* FOR TESTS ONLY (a deterministic crash point): when SKYTUNE_TEST_KILL_AT is "<text>[:<n>]",
+ * the n-th call (default the first) whose `what` contains <text> makes the process SIGKILL
+ * itself. sk_atomic_commit calls it with the path just before the rename, so a test can kill a
+ * run with a complete temp file not yet in place ("run.json:2": before the second run.json).
+ * Unset (always, outside tests) it does nothing. */
+void sk_test_kill_point(const char *what);
 /* Joins a and b with one '/' into a new malloc'ed string. */
 char *sk_path_join(const char *a, const char *b);
 

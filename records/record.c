@@ -41,6 +41,7 @@ static const sk_field run_fields[] = {
     {"weights.kind", FT_STR, M(weights_kind), 0, 0, 0, 0, NULL},
     {"weights.file", FT_STR, M(weights_file), 0, 0, 0, 0, NULL},
     {"weights.sha256", FT_STR, M(weights_sha256), 0, 0, 0, 0, NULL},
+    {"weights.source", FT_STR, M(weights_source), 0, 0, F_OPTIONAL, 0, NULL},
     {"dataset.path", FT_STR, M(data_path), 0, 0, 0, 0, NULL},
     {"dataset.sha256", FT_STR, M(data_sha256), 0, 0, 0, 0, NULL},
     {"dataset.n_train", FT_INT, M(n_train), 0, INT32_MAX, 0, 0, NULL},

@@ -56,6 +56,7 @@ typedef struct {
     char weights_kind[16];      /* "imagenet" | "scratch" */
     char weights_file[2048];
     char weights_sha256[65];
+    char weights_source[16];    /* keras-h5 | tfjs | file | initialisers | scratch (cell.h) */
     char data_path[1024];       /* dataset.path */
     char data_sha256[65];
     int n_train, n_val;

@@ -39,7 +39,7 @@ enum { F_BUILD, F_MACHINE, F_DATA, F_WEIGHTS, F_PROTOCOL, F_SUITE, F_COUNT };
 static const char *const fact_label[F_COUNT] = {"Build (skytune version, git revision, compiler, flags)",
                                                 "Machine (CPU, BLAS core, OpenMP threads, fingerprint)",
                                                 "Data set (path, sha256, train/val)",
-                                                "Weights (arch, kind, file, sha256)",
+                                                "Weights (arch, kind (source), file, sha256)",
                                                 "Protocol (optimizer, lr, batch, epochs, input scaling, loss)",
                                                 "Suites"};
 
@@ -55,7 +55,12 @@ static void collect(distinct facts[F_COUNT], const sk_report_set *set)
         distinct_add(&facts[F_MACHINE], b);
         snprintf(b, sizeof b, "%s, sha256 %s, %d train / %d val", r->data_path, r->data_sha256, r->n_train, r->n_val);
         distinct_add(&facts[F_DATA], b);
-        snprintf(b, sizeof b, "%s: %s %s, sha256 %s", r->arch, r->weights_kind, r->weights_file, r->weights_sha256);
+        if (!strcmp(r->weights_source, "initialisers"))
+            snprintf(b, sizeof b, "%s: scratch: the seeded Keras initialisers, because no ImageNet weights were available",
+                     r->arch);
+        else
+            snprintf(b, sizeof b, "%s: %s%s%s%s %s, sha256 %s", r->arch, r->weights_kind, r->weights_source[0] ? " (" : "",
+                     r->weights_source, r->weights_source[0] ? ")" : "", r->weights_file, r->weights_sha256);
         distinct_add(&facts[F_WEIGHTS], b);
         snprintf(b, sizeof b, "%s, lr %g, batch %d, %d epochs, %s, %s", r->optimizer, r->lr, r->batch, r->epochs_requested,
                  r->input_scaling, r->loss);

@@ -79,6 +79,10 @@ int main(void)
     expect_error("[suite]\nname = t\n[weird]\n", "unknown section");
     expect_error("name = t\n", "outside a section");
     expect_error("[suite]\nname = t\nweights = imagenette\n[arch a]\nlevels=1\n", "scratch, imagenet");
+    expect_error("[suite]\nname = t\nweights = imagenet-if-cached\n[arch a]\nlevels=1\n", "was renamed");
+    expect_error("[suite]\nname = t\ndata = web\n[arch a]\nlevels=1\n", "synth, file or sdss");
+    expect_error("[suite]\nname = t\nsdss_release = dr1x\n[arch a]\nlevels=1\n", "drNN");
+    expect_error("[suite]\nname = t\nsdss_top = 0\n[arch a]\nlevels=1\n", "key 'sdss_top'");
     expect_error("[suite]\nname = t\nlr = nan\n[arch a]\nlevels=1\n", "key 'lr'");
     expect_error("[suite]\nname = t\n", "no [arch ID]");
 
@@ -97,6 +101,11 @@ int main(void)
         /* levels + full per PROTOCOL.md: 11+11+15+15+15+11+11 = 89 per seed, 3 seeds. */
         CHECK_EQ_INT(m, 89 * 3);
         CHECK_EQ_INT(s.narch, 7);
+        /* the study's data: SkyServer DR16, 1000 objects, ImgCutout 2048 px at 0.01"/px, 512 px */
+        CHECK_STR(s.data, "sdss");
+        CHECK_STR(s.sdss_release, "dr16");
+        CHECK(s.sdss_top == 1000 && s.cutout_size == 2048 && s.cutout_scale == 0.01 && s.pack_size == 512);
+        CHECK(s.weights == SK_WEIGHTS_IMAGENET && s.split_seed == 123 && s.val_fraction == 0.2);
         free(cells);
     }
     CHECK(sk_suite_resolve(path, sizeof path, "no-such-suite", &err) == SK_ENOTFOUND);

@@ -12,6 +12,7 @@
 #include "exec.h"
 #include "fileio.h"
 #include "graph.h"
+#include "keras_h5.h"
 #include "log.h"
 #include "sk_test.h"
 #include "weights.h"
@@ -79,73 +80,12 @@ static void top5(const float *prob, int *idx)
     }
 }
 
-/* Writes ws as Keras 2.x save_weights does: root attribute layer_names, one group per layer with
- * attribute weight_names ("layer/var:0") and the datasets at those paths. Layers in order of
- * first appearance. Returns 0 on success. */
-#define WN (SK_WNAME_MAX + 40)
-
-static int write_keras_h5(const char *path, const sk_wset *ws)
-{
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return -1;
-    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
-    hid_t str = H5Tcopy(H5T_C_S1);
-    H5Tset_size(str, SK_WNAME_MAX);
-    H5Tset_strpad(str, H5T_STR_NULLPAD);
-    hid_t wstr = H5Tcopy(str);
-    H5Tset_size(wstr, WN);
-    char(*layers)[SK_WNAME_MAX] = calloc((size_t)ws->n, SK_WNAME_MAX);
-    int nl = 0;
-    for (int i = 0; i < ws->n; i++) {
-        int seen = 0;
-        for (int k = 0; k < nl && !seen; k++) seen = strcmp(layers[k], ws->t[i].layer) == 0;
-        if (!seen) snprintf(layers[nl++], SK_WNAME_MAX, "%s", ws->t[i].layer);
-    }
-    hsize_t n = (hsize_t)nl;
-    hid_t sp = H5Screate_simple(1, &n, NULL);
-    hid_t a = H5Acreate2(f, "layer_names", str, sp, H5P_DEFAULT, H5P_DEFAULT);
-    H5Awrite(a, str, layers);
-    H5Aclose(a);
-    H5Sclose(sp);
-    for (int l = 0; l < nl; l++) {
-        hid_t g = H5Gcreate2(f, layers[l], lcpl, H5P_DEFAULT, H5P_DEFAULT);
-        char(*wn)[WN] = calloc(8, WN);
-        hsize_t nw = 0;
-        for (int i = 0; i < ws->n; i++) {
-            const sk_wtensor *t = &ws->t[i];
-            if (strcmp(t->layer, layers[l]) != 0 || nw == 8) continue;
-            snprintf(wn[nw], WN, "%s/%s:0", t->layer, t->var);
-            hsize_t dims[4];
-            for (int d = 0; d < t->ndim; d++) dims[d] = (hsize_t)t->shape[d];
-            hid_t ds_sp = H5Screate_simple(t->ndim, dims, NULL);
-            hid_t ds = H5Dcreate2(g, wn[nw], H5T_IEEE_F32LE, ds_sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-            H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data);
-            H5Dclose(ds);
-            H5Sclose(ds_sp);
-            nw++;
-        }
-        hid_t wsp = H5Screate_simple(1, &nw, NULL);
-        a = H5Acreate2(g, "weight_names", wstr, wsp, H5P_DEFAULT, H5P_DEFAULT);
-        H5Awrite(a, wstr, wn);
-        H5Aclose(a);
-        H5Sclose(wsp);
-        H5Gclose(g);
-        free(wn);
-    }
-    free(layers);
-    H5Tclose(str);
-    H5Tclose(wstr);
-    H5Pclose(lcpl);
-    return H5Fclose(f) < 0 ? -1 : 0;
-}
-
 /* The HDF5 path gives exactly the TF.js tensors. */
 static void check_h5_roundtrip(const sk_wset *ws)
 {
     char *dir = sk_test_tmpdir("weights_resnet50");
     char *p = sk_path_join(dir, "resnet50_legacy.h5");
-    CHECK(write_keras_h5(p, ws) == 0);
+    CHECK(sk_test_write_keras_h5(p, ws) == 0);
     sk_wset h5;
     sk_wset_init(&h5, p);
     sk_error err;

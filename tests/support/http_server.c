@@ -35,6 +35,7 @@ typedef struct {
 typedef struct {
     char *match, *ctype, *body;
     int status;
+    size_t len;
 } canned;
 
 typedef struct {
@@ -318,7 +319,7 @@ static void serve(sk_test_server *s, int fd)
         }
     }
     if (have_canned) {
-        respond(fd, cn.status, cn.status == 200 ? "OK" : "Error", cn.ctype, cn.body, strlen(cn.body), NULL);
+        respond(fd, cn.status, cn.status == 200 ? "OK" : "Error", cn.ctype, cn.body, cn.len, NULL);
         return;
     }
     if (je) {
@@ -444,13 +445,22 @@ void sk_test_server_fault(sk_test_server *s, const char *match, sk_fault kind, i
     pthread_mutex_unlock(&s->mu);
 }
 
+void sk_test_server_canned_bytes(sk_test_server *s, const char *match, int status, const char *ctype,
+                                 const void *body, size_t len)
+{
+    char *copy = sk_xmalloc(len + 1);
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&s->mu);
+    s->canned = sk_xrealloc(s->canned, (size_t)(s->ncanned + 1) * sizeof *s->canned);
+    s->canned[s->ncanned++] = (canned){sk_xstrdup(match), sk_xstrdup(ctype), copy, status, len};
+    pthread_mutex_unlock(&s->mu);
+}
+
 void sk_test_server_canned(sk_test_server *s, const char *match, int status, const char *ctype,
                            const char *body)
 {
-    pthread_mutex_lock(&s->mu);
-    s->canned = sk_xrealloc(s->canned, (size_t)(s->ncanned + 1) * sizeof *s->canned);
-    s->canned[s->ncanned++] = (canned){sk_xstrdup(match), sk_xstrdup(ctype), sk_xstrdup(body), status};
-    pthread_mutex_unlock(&s->mu);
+    sk_test_server_canned_bytes(s, match, status, ctype, body, strlen(body));
 }
 
 void sk_test_server_delay(sk_test_server *s, double seconds)

@@ -41,6 +41,9 @@ void sk_test_server_fault(sk_test_server *s, const char *match, sk_fault kind, i
 /* Requests whose target contains `match` get this status, content type and body. */
 void sk_test_server_canned(sk_test_server *s, const char *match, int status, const char *ctype,
                            const char *body);
+/* The same with a binary body of len bytes (copied). */
+void sk_test_server_canned_bytes(sk_test_server *s, const char *match, int status, const char *ctype,
+                                 const void *body, size_t len);
 /* Every answer waits this long first (to slow a run down). */
 void sk_test_server_delay(sk_test_server *s, double seconds);
 

@@ -61,9 +61,10 @@ typedef struct {
     sk_weights_source notop; /* the official ImageNet include_top=False file */
     const char *weights_script; /* another way to fill the weights cache, or NULL */
     /* The PyTorch peer of `bench speed` (benchmarks/peers): the torchvision model (NULL: none)
-     * and the speed ratio skytune / peer the speed work aims at. */
+     * and the training speed ratio skytune / peer the speed work aims at (issue 17): in every
+     * cell, and in full fine-tuning. */
     const char *peer_model;
-    double peer_target;
+    double peer_target, peer_target_full;
 } sk_arch_info;
 
 int sk_arch_count(void);

@@ -486,7 +486,7 @@ void sk_exec_backward(sk_exec *ex, const float *dout, int wrt_logits)
     SK_ASSERT_MSG(ex->fwd_fresh, "one backward per full or suffix forward");
     ex->fwd_fresh = 0;
     for (int r = 0; r < ex->nranges; r++) /* frozen ranges are never written: stay zero */
-        memset(ex->grads + ex->ranges[2 * r], 0, ex->ranges[2 * r + 1] * sizeof(float));
+        sk_zero(ex->grads + ex->ranges[2 * r], ex->ranges[2 * r + 1]);
     memset(ex->bwd_ran, 0, (size_t)g->n);
     ex->bwd_count = 0;
     int out = g->output;
@@ -516,8 +516,7 @@ void sk_exec_backward(sk_exec *ex, const float *dout, int wrt_logits)
             int seen = 0;
             for (int k2 = 0; k2 < k; k2++) seen |= nd->inputs[k2] == in;
             if (!seen)
-                memset(ex->buf[B_GRAD][in], 0,
-                       (size_t)ex->n * sk_node_numel(sk_exec_node(ex, in)) * sizeof(float));
+                sk_zero(ex->buf[B_GRAD][in], (size_t)ex->n * sk_node_numel(sk_exec_node(ex, in)));
         }
         double t0 = ex->prof_bwd ? sk_now() : 0.0;
         bwd(ex, i);

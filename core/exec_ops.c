@@ -202,7 +202,7 @@ static void sepconv_bwd(sk_exec *ex, int id)
     sk_conv_dims pd = sk_exec_pointwise_dims(nd, ex->n, c);
     const float *dpre = fused_act_backward(ex, id);
     float *dmid = ex->buf[B_DMID][id];
-    memset(dmid, 0, (size_t)ex->n * mid_floats(ex->g, nd) * sizeof(float));
+    sk_zero(dmid, (size_t)ex->n * mid_floats(ex->g, nd));
     sk_conv2d_backward(dmid, var_grad(ex, nd, SK_VAR_SEP_POINTWISE),
                        var_grad(ex, nd, SK_VAR_SEP_BIAS), dpre, ex->buf[B_MID][id],
                        var_value(ex, nd, SK_VAR_SEP_POINTWISE), &pd, ex->work);

@@ -22,6 +22,28 @@ void sk_sgemm_det(int trans_a, int trans_b, int m, int n, int k, float alpha, co
 void sk_sgemm_det_ref(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                       int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
+/* The implicit im2col matrix of an NHWC tensor for a kh x kw window: row q = (image, oh, ow)
+ * holds the window of output pixel q, taps (ki, kj) row-major, each tap's c channels, and zeros
+ * where the window lies in the padding (pt rows above, pl columns left): the matrix ops_conv.c's
+ * im2col would materialise, never materialised here. M = n*oh*ow rows, K = kh*kw*c columns. */
+typedef struct {
+    const float *x; /* (n, h, w, c) */
+    int n, h, w, c;
+    int oh, ow, kh, kw, sh, sw, pt, pl;
+} sk_det_patches;
+
+/* C (M x N) = im2col(P) * B (+ C when beta == 1), B (K x N) row-major: the bits of
+ * sk_sgemm_det(0, 0, M, N, K, 1, col, K, b, ldb, beta, c, ldc) on the materialised matrix. */
+void sk_sgemm_det_patches(const sk_det_patches *P, int n, const float *b, int ldb, float beta,
+                          float *c, int ldc);
+/* C (K x N) = im2col(P)^T * B (+ C), B (M x N) row-major: the bits of
+ * sk_sgemm_det(1, 0, K, N, M, 1, col, K, b, ldb, beta, c, ldc). */
+void sk_sgemm_det_patches_t(const sk_det_patches *P, int n, const float *b, int ldb, float beta,
+                            float *c, int ldc);
+/* Their scalar twin (transposed selects the second), single-threaded, for tests. */
+void sk_sgemm_det_patches_ref(const sk_det_patches *P, int transposed, int n, const float *b,
+                              int ldb, float beta, float *c, int ldc);
+
 /* Code paths. AUTO picks the best one this CPU supports (AVX-512, then AVX2, then scalar). */
 typedef enum {
     SK_GEMM_DET_AUTO = 0,

@@ -2,8 +2,9 @@
  *
  * Tile MR x NR = 6 x 64: 24 zmm accumulators, per k four loads of B and six broadcasts of A.
  * Each accumulator lane is one element of C and sees exactly one vfmadd per k, in k order, so
- * lane bits equal the scalar fmaf chain of sk_sgemm_det_ref. Edge tiles are the same code with
- * fewer rows and a lane mask on the last vector (specialised at compile time: no spills). */
+ * lane bits equal the scalar fmaf chain of sk_sgemm_det_ref whichever way A is read (strided,
+ * implicit im2col rows, or its transpose). Edge tiles are the same code with fewer rows and a
+ * lane mask on the last vector (specialised at compile time: no spills). */
 #include "gemm_det_internal.h"
 
 #include <immintrin.h>
@@ -13,16 +14,32 @@
 #define NR (16 * NV)
 
 #define TGT __attribute__((target("avx512f,fma")))
+#define INLINE static inline __attribute__((always_inline)) TGT
 
-typedef void (*tile_fn)(int kc, const float *a, ptrdiff_t a_rs, ptrdiff_t a_cs, const float *b,
-                        ptrdiff_t b_ks, float *c, ptrdiff_t ldc, int load_c, __mmask16 last);
+typedef void (*tile_fn)(int kc, const sk_det_a *a, const float *b, ptrdiff_t b_ks, float *c,
+                        ptrdiff_t ldc, int load_c, __mmask16 last);
+
+INLINE void load_b(const int nv, const int masked, __m512 bv[NV], const float *b, __mmask16 last)
+{
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++)
+        bv[v] = (masked && v == nv - 1) ? _mm512_maskz_loadu_ps(last, b + 16 * v)
+                                        : _mm512_loadu_ps(b + 16 * v);
+}
+
+/* acc[r][.] += x * bv for one row */
+INLINE void fma_row(const int nv, __m512 acc[NV], float x, const __m512 bv[NV])
+{
+    __m512 av = _mm512_set1_ps(x);
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) acc[v] = _mm512_fmadd_ps(av, bv[v], acc[v]);
+}
 
 /* m rows, nv vectors of 16 columns; when masked, the last vector only covers the lanes in
- * `last`. m, nv and masked are compile-time constants in every caller. */
-static inline __attribute__((always_inline)) TGT void
-tile(const int m, const int nv, const int masked, int kc, const float *a, ptrdiff_t a_rs,
-     ptrdiff_t a_cs, const float *b, ptrdiff_t b_ks, float *c, ptrdiff_t ldc, int load_c,
-     __mmask16 last)
+ * `last`. m, nv, masked and mode are compile-time constants in every caller. */
+INLINE void tile(const int m, const int nv, const int masked, const int mode, int kc,
+                 const sk_det_a *A, const float *b, ptrdiff_t b_ks, float *c, ptrdiff_t ldc,
+                 int load_c, __mmask16 last)
 {
     __m512 acc[MR][NV];
 #pragma GCC unroll 8
@@ -38,20 +55,43 @@ tile(const int m, const int nv, const int masked, int kc, const float *a, ptrdif
                 acc[r][v] = _mm512_loadu_ps(cp);
         }
     }
-    for (int k = 0; k < kc; k++) {
-        __m512 bv[NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++)
-            bv[v] = (masked && v == nv - 1) ? _mm512_maskz_loadu_ps(last, b + 16 * v)
-                                            : _mm512_loadu_ps(b + 16 * v);
+    __m512 bv[NV];
+    if (mode == SK_DET_A_STRIDED) {
+        const float *a = A->a;
+        const ptrdiff_t a_rs = A->rs, a_cs = A->cs;
+        for (int k = 0; k < kc; k++) {
+            load_b(nv, masked, bv, b, last);
 #pragma GCC unroll 8
-        for (int r = 0; r < m; r++) {
-            __m512 av = _mm512_set1_ps(a[r * a_rs]);
-#pragma GCC unroll 4
-            for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+            for (int r = 0; r < m; r++) fma_row(nv, acc[r], a[r * a_rs], bv);
+            a += a_cs;
+            b += b_ks;
         }
-        a += a_cs;
-        b += b_ks;
+    } else if (mode == SK_DET_A_ROWS) {
+        int t = 0, c0 = A->c0, left = kc;
+        while (left > 0) {
+            int seg = A->seg - c0 < left ? A->seg - c0 : left;
+            const float *ap[MR];
+#pragma GCC unroll 8
+            for (int r = 0; r < m; r++) ap[r] = A->ind[r * A->ntap + t] + c0;
+            for (int k = 0; k < seg; k++) {
+                load_b(nv, masked, bv, b, last);
+#pragma GCC unroll 8
+                for (int r = 0; r < m; r++) fma_row(nv, acc[r], ap[r][k], bv);
+                b += b_ks;
+            }
+            left -= seg;
+            t++;
+            c0 = 0;
+        }
+    } else {
+        const float *const *kp = A->kp;
+        for (int k = 0; k < kc; k++) {
+            const float *ap = kp[k] + A->koff;
+            load_b(nv, masked, bv, b, last);
+#pragma GCC unroll 8
+            for (int r = 0; r < m; r++) fma_row(nv, acc[r], ap[r], bv);
+            b += b_ks;
+        }
     }
 #pragma GCC unroll 8
     for (int r = 0; r < m; r++) {
@@ -66,33 +106,35 @@ tile(const int m, const int nv, const int masked, int kc, const float *a, ptrdif
     }
 }
 
-#define DEF1(M, V, MS)                                                                        \
-    static TGT void tile_##M##_##V##_##MS(int kc, const float *a, ptrdiff_t a_rs,             \
-                                          ptrdiff_t a_cs, const float *b, ptrdiff_t b_ks,     \
-                                          float *c, ptrdiff_t ldc, int load_c,                \
-                                          __mmask16 last)                                     \
+#define DEF1(MO, M, V, MS)                                                                    \
+    static TGT void tile_##MO##_##M##_##V##_##MS(int kc, const sk_det_a *a, const float *b,   \
+                                                 ptrdiff_t b_ks, float *c, ptrdiff_t ldc,     \
+                                                 int load_c, __mmask16 last)                  \
     {                                                                                         \
-        tile(M, V, MS, kc, a, a_rs, a_cs, b, b_ks, c, ldc, load_c, last);                     \
+        tile(M, V, MS, MO, kc, a, b, b_ks, c, ldc, load_c, last);                             \
     }
-#define DEFV(M, V) DEF1(M, V, 0) DEF1(M, V, 1)
-#define DEFM(M) DEFV(M, 1) DEFV(M, 2) DEFV(M, 3) DEFV(M, 4)
-DEFM(1)
-DEFM(2)
-DEFM(3)
-DEFM(4)
-DEFM(5)
-DEFM(6)
+#define DEFV(MO, M, V) DEF1(MO, M, V, 0) DEF1(MO, M, V, 1)
+#define DEFM(MO, M) DEFV(MO, M, 1) DEFV(MO, M, 2) DEFV(MO, M, 3) DEFV(MO, M, 4)
+#define DEFMO(MO) DEFM(MO, 1) DEFM(MO, 2) DEFM(MO, 3) DEFM(MO, 4) DEFM(MO, 5) DEFM(MO, 6)
+DEFMO(0)
+DEFMO(1)
+DEFMO(2)
 
-#define ROWV(M, V) {tile_##M##_##V##_0, tile_##M##_##V##_1}
-#define ROWM(M) {ROWV(M, 1), ROWV(M, 2), ROWV(M, 3), ROWV(M, 4)}
-static const tile_fn tiles[MR][NV][2] = {ROWM(1), ROWM(2), ROWM(3), ROWM(4), ROWM(5), ROWM(6)};
+#define ROWV(MO, M, V) {tile_##MO##_##M##_##V##_0, tile_##MO##_##M##_##V##_1}
+#define ROWM(MO, M) {ROWV(MO, M, 1), ROWV(MO, M, 2), ROWV(MO, M, 3), ROWV(MO, M, 4)}
+#define ROWMO(MO)                                                                             \
+    {ROWM(MO, 1), ROWM(MO, 2), ROWM(MO, 3), ROWM(MO, 4), ROWM(MO, 5), ROWM(MO, 6)}
+_Static_assert(SK_DET_A_STRIDED == 0 && SK_DET_A_ROWS == 1 && SK_DET_A_KPTR == 2 &&
+                   SK_DET_A_MODES == 3,
+               "the tile table below is indexed by sk_det_amode");
+static const tile_fn tiles[SK_DET_A_MODES][MR][NV][2] = {ROWMO(0), ROWMO(1), ROWMO(2)};
 
-static void kernel(int m, int n, int kc, const float *a, ptrdiff_t a_rs, ptrdiff_t a_cs,
-                   const float *b, ptrdiff_t b_ks, float *c, ptrdiff_t ldc, int load_c)
+static void kernel(int m, int n, int kc, const sk_det_a *a, const float *b, ptrdiff_t b_ks,
+                   float *c, ptrdiff_t ldc, int load_c)
 {
     int nv = (n + 15) / 16, rem = n % 16;
     __mmask16 last = rem ? (__mmask16)((1u << rem) - 1u) : (__mmask16)0xFFFF;
-    tiles[m - 1][nv - 1][rem != 0](kc, a, a_rs, a_cs, b, b_ks, c, ldc, load_c, last);
+    tiles[a->mode][m - 1][nv - 1][rem != 0](kc, a, b, b_ks, c, ldc, load_c, last);
 }
 
 static const sk_det_kernel k_avx512 = {MR, NR, kernel};

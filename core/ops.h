@@ -43,6 +43,10 @@ void sk_conv2d_forward_per_image(float *out, const float *inp, const float *kern
 /* dinp (N,H,W,C)  dkernel (KH,KW,C,OC)  dbias (OC): each may be NULL. */
 void sk_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                         const float *inp, const float *kernel, const sk_conv_dims *d, float *work);
+/* On the det backend convolutions run as implicit GEMMs (ops_conv.c); 0 makes them materialise
+ * im2col chunks as the BLAS backends do, for benchmarks that compare both in one run. Returns
+ * the previous setting. Not thread-safe: call between ops. */
+int sk_conv2d_set_implicit(int on);
 void sk_conv2d_forward_ref(float *out, const float *inp, const float *kernel, const float *bias,
                            const sk_conv_dims *d);
 void sk_conv2d_backward_ref(float *dinp, float *dkernel, float *dbias, const float *dout,
@@ -136,6 +140,7 @@ void sk_softmax_backward(float *dinp, const float *dout, const float *out, int r
 /* Add: out = a + b (n values). Backward is dout added to both (callers do it). */
 void sk_add_forward(float *out, const float *a, const float *b, size_t n);
 void sk_accumulate(float *dst, const float *src, size_t n); /* dst += src */
+void sk_zero(float *dst, size_t n);                            /* dst = +0.0f, threaded */
 
 /* Multiply with squeeze-excite broadcast: out (N,HW,C) = x (N,HW,C) * s (N,C).
  * With hw == 1 it is the plain elementwise product of equal shapes. */

@@ -3,11 +3,13 @@
  * NHWC activations, HWIO kernels (Keras storage), so a convolution is
  *   out(n*OH*OW, OC) = col(n*OH*OW, KH*KW*C) * kernel(KH*KW*C, OC)
  * where col is the im2col matrix. 1x1/stride-1/unpadded convolutions and Dense skip im2col.
- * Images are processed in chunks whose im2col matrix fits SK_CONV_WORK_CAP floats, so the
- * GEMM is large for small feature maps and the workspace stays bounded for big ones; the
- * per-image forward runs one GEMM per image instead, so an image's bits do not depend on its
- * batch even with a BLAS whose rows depend on M. (Measured and dropped: fusing im2col blocks
- * with per-thread det GEMMs was no faster, and slower on ResNet-50 at 64 px.)
+ * On the det backend (the default) col is never materialised: sk_sgemm_det_patches reads each
+ * window in place (an implicit GEMM whose bits are those of im2col + GEMM), the kernel gradient
+ * is the transposed implicit GEMM, and the input gradient of a stride-1 convolution is the
+ * implicit GEMM of the transposed convolution (one fma chain per element). On the BLAS backends,
+ * and for det's strided input gradients, images are processed in im2col chunks that fit
+ * SK_CONV_WORK_CAP floats; the per-image forward runs one GEMM per image, so an image's bits do
+ * not depend on its batch even with a BLAS whose rows depend on M.
  * Invariants: backward accumulates (+=); every reduction not done by the GEMM runs in a fixed
  * order (col2im is a gather over input pixels, depthwise dkernel is reduced per fixed (image
  * group, channel block) and the partials are combined in group order), so these kernels give
@@ -18,6 +20,7 @@
 #include "ops.h"
 #include "ops_internal.h"
 #include "gemm.h"
+#include "gemm_det.h"
 #include "sk_common.h"
 
 #include <string.h>
@@ -72,7 +75,10 @@ size_t sk_conv2d_workspace(const sk_conv_dims *d)
 {
     check_dims(d);
     if (is_direct_1x1(d)) return 0;
-    return (size_t)conv_chunk(d) * d->oh * d->ow * d->kh * d->kw * d->c;
+    /* im2col chunks (BLAS backends; det's strided input gradient), or det's transposed kernel */
+    size_t col = (size_t)conv_chunk(d) * d->oh * d->ow * d->kh * d->kw * d->c;
+    size_t kt = (size_t)d->kh * d->kw * d->c * d->oc;
+    return col > kt ? col : kt;
 }
 
 /* One im2col row: the KH*KW*C window of output pixel (oh, ow) of image ib. */
@@ -116,23 +122,6 @@ static void im2col(float *col, const float *inp, const sk_conv_dims *d, int n0, 
     }
 }
 
-/* col (np, KH*KW*C): the im2col rows of output pixels p0 .. p0+np (over all images). */
-static void im2col_pixels(float *col, const float *inp, const sk_conv_dims *d, size_t p0,
-                          size_t np)
-{
-    const size_t K = (size_t)d->kh * d->kw * d->c, ohw = (size_t)d->oh * d->ow;
-    SK_OMP_FOR_IF(np * K >= SK_OMP_MIN_WORK)
-    for (size_t p = 0; p < np; p++) {
-        size_t q = p0 + p, img = q / ohw, rem = q % ohw;
-        im2col_pixel(col + p * K, inp + img * d->h * d->w * d->c, d, (int)(rem / d->ow),
-                     (int)(rem % d->ow));
-    }
-}
-
-/* Forward block of the row-invariant path: im2col rows of about 4 MiB, so the block is still in
- * cache when the GEMM reads it. */
-#define SK_CONV_FWD_BLOCK ((size_t)1 << 20)
-
 /* dinp(images n0..) += col2im(dcol): a gather over input pixels, so each thread writes its own
  * rows and every pixel sums its contributions in (ki, kj) order. */
 static void col2im_acc(float *dinp, const float *dcol, const sk_conv_dims *d, int n0, int nb)
@@ -165,6 +154,59 @@ static void col2im_acc(float *dinp, const float *dcol, const sk_conv_dims *d, in
     }
 }
 
+static int g_implicit = 1;
+
+int sk_conv2d_set_implicit(int on)
+{
+    int prev = g_implicit;
+    g_implicit = !!on;
+    return prev;
+}
+
+/* Implicit GEMMs: on the det backend, for windows of at least SK_CONV_IMPLICIT_MIN_C channels
+ * per tap (below that the per-tap pointer switches cost more than im2col's copy: measured on the
+ * 7x7x3 stems), unless a benchmark turned them off. */
+#define SK_CONV_IMPLICIT_MIN_C 16
+static int use_implicit(const sk_conv_dims *d)
+{
+    return g_implicit && d->c >= SK_CONV_IMPLICIT_MIN_C && sk_gemm_row_invariant();
+}
+
+/* The im2col geometry of convolution d over inp (det backend). */
+static sk_det_patches patches_of(const float *inp, const sk_conv_dims *d)
+{
+    sk_det_patches P = {inp, d->n, d->h, d->w, d->c, d->oh, d->ow, d->kh,
+                        d->kw, d->sh, d->sw, d->pt, d->pl};
+    return P;
+}
+
+/* dinp += the input gradient of a stride-1 convolution on the det backend, as one implicit GEMM:
+ * the transposed convolution of dout (taps flipped, padding kh-1-pt, kw-1-pl) with the kernel
+ * transposed per tap into work (KH*KW*OC x C). Every input-gradient element is one fused
+ * multiply-add chain over (tap, output channel), continuing from dinp's value. */
+static void conv_dinp_det(float *dinp, const float *dout, const float *kernel,
+                          const sk_conv_dims *d, float *work)
+{
+    const int C = d->c, OC = d->oc, KH = d->kh, KW = d->kw;
+    SK_ASSERT(d->sh == 1 && d->sw == 1 && work != NULL);
+    /* transposed in 32 x 32 blocks: both sides stay in cache lines */
+    const int cb = (C + 31) / 32, items = KH * KW * cb;
+    SK_OMP_FOR_IF((size_t)KH * KW * C * OC >= SK_OMP_MIN_WORK)
+    for (int it = 0; it < items; it++) {
+        const int t = it / cb, c0 = (it % cb) * 32, c1 = c0 + 32 < C ? c0 + 32 : C;
+        const float *ks = kernel + (size_t)(KH * KW - 1 - t) * C * OC; /* flipped tap */
+        float *kd = work + (size_t)t * OC * C;
+        for (int o0 = 0; o0 < OC; o0 += 32) {
+            const int o1 = o0 + 32 < OC ? o0 + 32 : OC;
+            for (int o = o0; o < o1; o++)
+                for (int c = c0; c < c1; c++) kd[(size_t)o * C + c] = ks[(size_t)c * OC + o];
+        }
+    }
+    sk_det_patches P = {dout, d->n, d->oh, d->ow, OC, d->h, d->w, KH,
+                        KW, 1, 1, KH - 1 - d->pt, KW - 1 - d->pl};
+    sk_sgemm_det_patches(&P, C, work, C, 1.0f, dinp, C);
+}
+
 static void add_bias_rows(float *out, const float *bias, size_t rows, int oc)
 {
     if (!bias) return;
@@ -191,19 +233,11 @@ static void conv_forward(float *out, const float *inp, const float *kernel, cons
         else
             sk_sgemm(0, 0, (int)(d->n * ohw), OC, d->c, 1.0f, inp, d->c, kernel, OC, 0.0f, out,
                      OC);
-    } else if (!per_image && sk_gemm_row_invariant()) {
-        /* A row's bits do not depend on M: blocks of output pixels that fit in cache. */
-        SK_ASSERT(work != NULL);
-        const int K = d->kh * d->kw * d->c;
-        const size_t total = (size_t)d->n * ohw;
-        size_t rows = SK_CONV_FWD_BLOCK / (size_t)K;
-        if (rows < 64) rows = 64;
-        SK_ASSERT(rows * K <= sk_conv2d_workspace(d) || rows >= total);
-        for (size_t p0 = 0; p0 < total; p0 += rows) {
-            size_t np = total - p0 < rows ? total - p0 : rows;
-            im2col_pixels(work, inp, d, p0, np);
-            sk_sgemm(0, 0, (int)np, OC, K, 1.0f, work, K, kernel, OC, 0.0f, out + p0 * OC, OC);
-        }
+    } else if (use_implicit(d)) {
+        /* det: an implicit-GEMM convolution reading the windows in place, the bits of im2col +
+         * GEMM (a row's bits depend on nothing else, so per_image changes nothing) */
+        sk_det_patches P = patches_of(inp, d);
+        sk_sgemm_det_patches(&P, OC, kernel, OC, 0.0f, out, OC);
     } else {
         SK_ASSERT(work != NULL);
         const int K = d->kh * d->kw * d->c;
@@ -250,6 +284,18 @@ void sk_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *
         return;
     }
     SK_ASSERT(work != NULL);
+    if (use_implicit(d)) {
+        /* det: implicit GEMMs; dkernel keeps the bits of im2col + GEMM (one chain over the
+         * output pixels in order, continuing from dkernel) */
+        sk_det_patches P = patches_of(inp, d);
+        if (dkernel) sk_sgemm_det_patches_t(&P, OC, dout, OC, 1.0f, dkernel, OC);
+        if (!dinp) return;
+        if (d->sh == 1 && d->sw == 1) {
+            conv_dinp_det(dinp, dout, kernel, d, work);
+            return;
+        }
+        dkernel = NULL; /* stride > 1: the input gradient below, through col2im */
+    }
     const int K = d->kh * d->kw * C;
     const int chunk = conv_chunk(d);
     for (int n0 = 0; n0 < d->n; n0 += chunk) {

@@ -230,6 +230,19 @@ void sk_accumulate(float *dst, const float *src, size_t n)
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
+void sk_zero(float *dst, size_t n)
+{
+    /* one memset per thread on 16 KiB-aligned pieces: zeroing an activation gradient is memory
+     * bound, and one thread alone does not reach the socket's write bandwidth */
+    const size_t piece = 4096;
+    size_t pieces = (n + piece - 1) / piece;
+    SK_OMP_FOR_IF(n >= 8 * SK_OMP_MIN_WORK)
+    for (size_t k = 0; k < pieces; k++) {
+        size_t o = k * piece, len = n - o < piece ? n - o : piece;
+        memset(dst + o, 0, len * sizeof(float));
+    }
+}
+
 void sk_mul_bcast_forward(float *out, const float *x, const float *s, int n, size_t hw, int c)
 {
     const size_t rows = (size_t)n * hw;

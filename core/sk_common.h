@@ -71,7 +71,7 @@ void *sk_xmalloc_aligned(size_t n);
  * demand and kept, so steady-state callers allocate nothing; freed when the thread exits (an
  * OpenMP team can shrink). Contents are undefined after a call that grows it. Each slot has one
  * user, so two users never hand each other's buffer around. */
-enum { SK_SCRATCH_GEMM = 0, SK_SCRATCH_OPS, SK_SCRATCH_SLOTS };
+enum { SK_SCRATCH_GEMM = 0, SK_SCRATCH_GEMM_IND, SK_SCRATCH_GEMM_ZERO, SK_SCRATCH_OPS, SK_SCRATCH_SLOTS };
 void *sk_thread_scratch(int slot, size_t bytes);
 
 /* snprintf into a fixed buffer that asserts nothing was cut off. */

@@ -42,7 +42,8 @@ static void test_rows(void)
         CHECKF(!a->notop.hash || is_hex(a->notop.hash, 32) || is_hex(a->notop.hash, 64), "%s: hash", id);
         CHECKF(sk_weights_source_find(id) == &a->notop, "%s: weights source", id);
         CHECKF(a->top_dropout >= 0 && a->top_dropout < 1 && (a->top_pool || a->top_dropout == 0), "%s: top", id);
-        CHECKF(a->peer_target >= 1.0, "%s: peer target %g", id, a->peer_target);
+        CHECKF(a->peer_target >= 1.0 && a->peer_target_full >= a->peer_target, "%s: peer targets %g %g", id,
+               a->peer_target, a->peer_target_full);
         CHECK_STR(sk_arch_input_scaling(a), a->raw_input ? "raw_0_255" : "rescale_1_255");
         CHECKF(sk_arch_input_scale(a) == (a->raw_input ? 1.0f : 1.0f / 255.0f), "%s: scale", id);
 

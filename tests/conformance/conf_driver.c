@@ -10,7 +10,11 @@
  *     sample weights, SUM_OVER_BATCH_SIZE), its probabilities and logits, the gradient of every
  *     trainable tensor, the Dropout masks and BN batch statistics the forward used, and after one Adam step (lr 1e-4,
  *     Keras defaults) every trainable tensor and every BN moving statistic. Frozen tensors are
- *     compared bit for bit with the loaded weights here and the count of changed ones recorded.
+ *     compared bit for bit with the loaded weights here and the count of changed ones recorded;
+ *   - per level, the values the backward decides on (README "Keras conformance", rule A): the
+ *     pre-activation of every ReLU/ReLU6 and the input of every MaxPooling2D whose backward
+ *     runs, read from an executor whose buffers are never shared (its gradients are asserted
+ *     bit-identical to the planned executor's).
  * ImageNet mode: ResNet50 with the 1000-class top and the npm ImageNet weights (legacy names),
  * inference on bird.rgb and sunflower.rgb with Keras "caffe" preprocessing.
  *
@@ -25,6 +29,7 @@
 #include "arch.h"
 #include "cutout.h"
 #include "exec.h"
+#include "exec_internal.h" /* sk_exec_new_unshared, the arena buffers: decisions (rule A) */
 #include "fileio.h"
 #include "graph.h"
 #include "ops.h"
@@ -165,14 +170,58 @@ static int frozen_changed(const model_run *m, int *nfrozen)
     return changed;
 }
 
+/* The buffer holding the values node i's backward decides on, and the node whose shape it has:
+ * a ReLU/ReLU6 (layer, Activation or fused) its pre-activation, a MaxPooling2D its input. */
+static const float *decision_values(const sk_exec *ex, int i, int *shape_node)
+{
+    const sk_node *nd = &ex->g->nodes[i];
+    int relu = nd->cfg.act == SK_ACT_RELU || nd->cfg.act == SK_ACT_RELU6;
+    *shape_node = nd->inputs[0];
+    if (nd->op == SK_OP_MAXPOOL2D || (relu && (nd->op == SK_OP_RELU || nd->op == SK_OP_ACTIVATION)))
+        return ex->buf[B_ACT][nd->inputs[0]];
+    *shape_node = i;
+    return relu && sk_exec_has_act(nd) ? ex->buf[B_PRE][i] : NULL;
+}
+
+/* Rule A's inputs at the current freeze state: the same training forward and backward as
+ * run_level on an unshared executor (every buffer survives the pass), writing "TAG/kink/NODE"
+ * for each decision node with needs_grad. Returns the gradient slab (the caller compares it
+ * with the planned executor's, bit for bit). Moving statistics change: the caller restores. */
+static float *put_decisions(model_run *m, out_files *o, const char *tag, uint64_t seed)
+{
+    sk_graph *g = m->g;
+    sk_exec *ex = sk_exec_new_unshared(g, NB);
+    sk_exec_forward(ex, m->x, NB, 1, seed, 0);
+    for (int i = 0; i < g->n; i++) {
+        int s;
+        const float *v = g->nodes[i].needs_grad ? decision_values(ex, i, &s) : NULL;
+        if (!v) continue;
+        const sk_node *sn = &g->nodes[s];
+        int shape[4] = {NB, sn->h, sn->w, sn->c};
+        char name[256];
+        snprintf(name, sizeof name, "%s/kink/%s", tag, g->nodes[i].name);
+        put_tensor(o, name, v, 4, shape);
+    }
+    float dlogits[NB * K];
+    sk_xent_forward_backward(dlogits, sk_exec_logits(ex), sk_exec_output(ex), m->labels, m->w, NB,
+                             K, SK_XENT_LOGITS);
+    sk_exec_backward(ex, dlogits, 1);
+    float *grads = sk_xmalloc((g->nparams + 1) * sizeof(float));
+    memcpy(grads, sk_exec_grads(ex), g->nparams * sizeof(float));
+    sk_exec_free(ex);
+    return grads;
+}
+
 /* Training forward + loss + backward + one Adam step at `level` trainable layers. */
 static void run_level(model_run *m, out_files *o, const char *tag, int level, const char *what)
 {
     sk_graph *g = m->g;
     restore(m);
     sk_graph_freeze(g, level);
-    sk_exec *ex = sk_exec_new(g, NB);
     const uint64_t seed = 5;
+    float *unshared_grads = put_decisions(m, o, tag, seed);
+    restore(m);
+    sk_exec *ex = sk_exec_new(g, NB);
     sk_exec_forward(ex, m->x, NB, 1, seed, 0);
     char prefix[128], name[256];
     snprintf(prefix, sizeof prefix, "%s/train", tag);
@@ -203,6 +252,9 @@ static void run_level(model_run *m, out_files *o, const char *tag, int level, co
                                            m->labels, m->w, NB, K, SK_XENT_LOGITS);
     sk_exec_backward(ex, dlogits, 1);
     const float *grads = sk_exec_grads(ex);
+    SK_ASSERT_MSG(memcmp(grads, unshared_grads, g->nparams * sizeof(float)) == 0,
+                  "the unshared executor's gradients differ from the planned executor's");
+    free(unshared_grads);
     for (int i = 0; i < g->n; i++) {
         const sk_node *nd = &g->nodes[i];
         if (!nd->trainable) continue;
@@ -278,14 +330,14 @@ static sk_status load_weights(sk_graph *g, const char *path, int strict, sk_erro
 }
 
 /* Diagnosis: the training-mode activation of one node at `level` trainable layers (the graph's
- * output moved to that node), as "dump" in OUT. */
+ * output moved to that node), as "dump" in OUT; level 0 means all layers. */
 static void dump_node(model_run *m, out_files *o, const char *node, int level)
 {
     sk_graph *g = m->g;
     int id = sk_graph_find(g, node);
     SK_ASSERT_MSG(id >= 0, node);
     restore(m);
-    sk_graph_freeze(g, level);
+    sk_graph_freeze(g, level > 0 ? level : g->n);
     int out = g->output;
     g->output = id;
     sk_exec *ex = sk_exec_new(g, NB);
@@ -300,7 +352,7 @@ static void dump_node(model_run *m, out_files *o, const char *node, int level)
 /* ---- modes ---- */
 
 static int model_mode(const char *arch, const char *model, const char *out, const char *shared,
-                      int rate0, const char *dump)
+                      int rate0, const char *dump, int dump_level)
 {
     const sk_arch_info *ai = sk_arch_find(arch);
     if (!ai) {
@@ -349,7 +401,7 @@ static int model_mode(const char *arch, const char *model, const char *out, cons
     const char *what[3] = {"head", "best", "all"};
     char tags[3][16];
     for (int l = 0; l < 3; l++) snprintf(tags[l], sizeof tags[l], "L%d", levels[l]);
-    if (dump) dump_node(&m, &o, dump, g->n);
+    if (dump) dump_node(&m, &o, dump, dump_level);
     for (int l = 0; l < 3 && !dump; l++) run_level(&m, &o, tags[l], levels[l], what[l]);
     sk_buf head;
     sk_buf_init(&head);
@@ -426,7 +478,7 @@ static int imagenet_mode(const char *npm, const char *shared, const char *out)
 int main(int argc, char **argv)
 {
     const char *arch = NULL, *model = NULL, *out = NULL, *shared = NULL, *npm = NULL, *dump = NULL;
-    int rate0 = 0;
+    int rate0 = 0, dump_level = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--rate0")) { rate0 = 1; continue; }
@@ -437,13 +489,23 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--shared")) shared = v;
         else if (!strcmp(a, "--imagenet")) npm = v;
         else if (!strcmp(a, "--dump")) dump = v;
+        else if (!strcmp(a, "--level")) {
+            char *end;
+            long lv = strtol(v, &end, 10);
+            if (*end || lv < 1 || lv > 100000) {
+                fprintf(stderr, "conf_driver: --level: expected a positive layer count, found '%s'\n", v);
+                return 2;
+            }
+            dump_level = (int)lv;
+        }
         else { fprintf(stderr, "conf_driver: unknown option %s\n", a); return 2; }
         i++;
     }
     if (!out || (npm ? !shared : (!arch || !model))) {
         fprintf(stderr, "usage: conf_driver --arch A --model DIR --out DIR [--shared DIR] [--rate0]\n"
+                        "                   [--dump LAYER [--level N]]\n"
                         "       conf_driver --imagenet NPMDIR --shared DIR --out DIR\n");
         return 2;
     }
-    return npm ? imagenet_mode(npm, shared, out) : model_mode(arch, model, out, shared, rate0, dump);
+    return npm ? imagenet_mode(npm, shared, out) : model_mode(arch, model, out, shared, rate0, dump, dump_level);
 }

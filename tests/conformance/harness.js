@@ -11,6 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 const K = require('./tfjs_keras.js');
+const R = require('./rules.js');
 const tf = K.tf;
 
 const TOL = {
@@ -51,21 +52,6 @@ function maxAbs(a) {
   return m;
 }
 function relInf(sky, ref) { const s = maxAbs(ref); return s > 0 ? maxAbsDiff(sky, ref) / s : maxAbsDiff(sky, ref); }
-function normErr(a, b) {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { d += (a[i] - b[i]) ** 2; na += a[i] ** 2; nb += b[i] ** 2; }
-  const den = Math.sqrt(na) + Math.sqrt(nb);
-  return den > 0 ? Math.sqrt(d) / den : 0;
-}
-function l2(a) { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * a[i]; return Math.sqrt(s); }
-// Each element times 1 + 2^-23 or 1 - 2^-23 (a fixed pseudo-random pattern): one ulp.
-function ulpPerturb(x, k) {
-  let seed = 0x9e3779b9 * k >>> 0;
-  return x.map((v) => {
-    seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; // xorshift32
-    return Math.fround(v * (seed & 0x100 ? 1 + 2 ** -23 : 1 - 2 ** -23));
-  });
-}
 function sameBits(a, b) {
   const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
@@ -77,12 +63,12 @@ function phase(what) { if (process.env.CONF_VERBOSE) console.log(`  [${((Date.no
 
 class Report {
   constructor(name) { this.name = name; this.checks = []; this.failed = 0; this.info = []; }
-  // pass: by default value <= tol; a check judged by the float32 rule (F, Z) passes its own verdict
+  // pass: by default value <= tol; a check judged by rules Z and A passes its own verdict
   add(check, level, value, tol, detail, extra, verdict) {
     const pass = verdict !== undefined ? verdict : Number.isFinite(value) && value <= tol;
     if (!pass) this.failed++;
     this.checks.push(Object.assign({ check, level, value, tol, pass, detail: detail || '' }, extra || {}));
-    const rule = pass && !(value <= tol) ? ', passed by the float32 rule' : '';
+    const rule = pass && !(value <= tol) ? ', passed by rules Z/A' : '';
     console.log(`${pass ? 'ok  ' : 'FAIL'} ${this.name} ${check}${level ? ' ' + level : ''}: ${value.toExponential(3)} (tolerance ${tol}${rule})${detail ? '  ' + detail : ''}`);
   }
 }
@@ -91,6 +77,72 @@ function layerWeights(model) {
   const byName = new Map();
   for (const l of model.layers) for (const w of l.weights) byName.set(w.originalName, { layer: l, w });
   return byName;
+}
+
+// c. Every trainable tensor's gradient: within the issue's 1e-4 of TF.js, or passed by rule Z
+// (zero analytically, or but for a BN's epsilon, see rules.js, and tiny on both sides) or rule A (within 1e-4 of TF.js run
+// with the ReLU/MaxPooling decisions taken from skytune's forward values), else a failure. Then
+// the issue's formula on the whole gradient, judged the same way (no Z). aligned() runs rule A's
+// pass (at most once) and returns { grads: Map, log: decision entries }.
+function judgeGradients(rep, lv, names, skyGrad, tfGrads, aligned, zeroSet) {
+  let wholeNorm = 0;
+  for (const nm of names) wholeNorm += R.l2(tfGrads.get(nm)) ** 2;
+  wholeNorm = Math.sqrt(wholeNorm);
+  let run = null;
+  const alignedRun = () => (run = run || aligned());
+  const errs = [], judged = [];
+  let strict = 0, strictName = '';
+  const count = { Z: 0, A: 0, over: 0 };
+  for (const nm of names) {
+    const sg = skyGrad(nm), tg = tfGrads.get(nm), e = R.normErr(sg, tg);
+    errs.push([nm, e]);
+    if (process.env.CONF_VERBOSE) console.log(`  grad ${lv} ${nm}: err ${e.toExponential(2)} |sky| ${R.l2(sg).toExponential(3)} |tfjs| ${R.l2(tg).toExponential(3)}`);
+    if (e <= TOL.grad_norm) { if (e >= strict) { strict = e; strictName = nm; } continue; }
+    const j = { name: nm, err: e, zero: zeroSet.get(nm) };
+    if (j.zero) {
+      const zn = R.zeroNoise(sg, tg, wholeNorm);
+      j.noise = zn.ratio;
+      if (zn.pass) j.rule = 'Z';
+    }
+    if (!j.rule) {
+      j.aligned = R.normErr(sg, alignedRun().grads.get(nm));
+      j.rule = j.aligned <= TOL.grad_norm ? 'A' : 'over';
+    }
+    count[j.rule]++;
+    judged.push(j);
+    console.log(`  ${j.rule === 'over' ? 'OVER' : j.rule + '   '} ${lv} ${nm}: err ${e.toExponential(3)}` +
+      (j.noise !== undefined ? `; ${j.zero === 'scale' ? 'zero but for the epsilon of a BN' : 'analytically zero'} (${j.zero}), norms ${j.noise.toExponential(2)} of the whole gradient` : '') +
+      (j.aligned !== undefined ? `; against TF.js with skytune's decisions ${j.aligned.toExponential(3)}` : ''));
+  }
+  const worstAll = Math.max(...errs.map(([, e]) => e));
+  // the issue's formula on the whole gradient (every trainable tensor as one vector)
+  const cat = (get) => {
+    const parts = names.map(get), out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of parts) { out.set(p, o); o += p.length; }
+    return out;
+  };
+  const skyAll = cat(skyGrad), whole = R.normErr(skyAll, cat((nm) => tfGrads.get(nm)));
+  const wholeAligned = whole > TOL.grad_norm ? R.normErr(skyAll, cat((nm) => alignedRun().grads.get(nm))) : undefined;
+  // the decisions rule A changed (none when it did not run)
+  const log = run ? run.log.filter((d) => d.changed) : [];
+  const changed = log.reduce((a, d) => a + d.changed, 0);
+  const decisions = run ? run.log.reduce((a, d) => a + d.decisions, 0) : 0;
+  const margin = log.reduce((a, d) => Math.max(a, d.margin), 0), gap = log.reduce((a, d) => Math.max(a, d.gap), 0);
+  const wa = judged.filter((x) => x.rule === 'A').reduce((a, x) => Math.max(a, x.aligned), 0);
+  const aText = run ? `; A ${count.A} (worst ${wa.toExponential(2)} against TF.js with skytune's decisions: ${changed} of ${decisions} ` +
+    `decisions changed, in ${log.map((d) => `${d.layer} ${d.changed}`).join(', ') || 'no layer'}; TF.js within ${margin.toExponential(2)} ` +
+    `channel std of the threshold there, skytune ${gap.toExponential(2)} from TF.js)` : '';
+  rep.add('c.grad_norm', lv, worstAll, TOL.grad_norm,
+    `${names.length} tensors: ${names.length - judged.length} within ${TOL.grad_norm} (worst ${strictName})` +
+    (count.Z ? `; Z ${count.Z}${judged.some((x) => x.rule === 'Z' && x.zero === 'scale') ? ` (scale ${judged.filter((x) => x.rule === 'Z' && x.zero === 'scale').length})` : ''}` : '') + aText + (count.over ? `; ${count.over} OVER` : ''),
+    { tensors: names.length, z: count.Z, a: count.A, over: count.over, worst_strict: strict, judged,
+      decisions: run ? { changed, of: decisions, margin, gap, layers: log } : undefined }, count.over === 0);
+  rep.info.push({ level: lv, grad_errors: errs });
+  rep.add('c.grad_model', lv, whole, TOL.grad_norm,
+    `all trainable tensors as one vector: ${whole.toExponential(3)}` +
+    (wholeAligned !== undefined ? `; against TF.js with skytune's decisions ${wholeAligned.toExponential(3)}${wholeAligned <= TOL.grad_norm ? ' (A)' : ''}` : ''),
+    { measured: whole, aligned: wholeAligned }, whole <= TOL.grad_norm || wholeAligned <= TOL.grad_norm);
 }
 
 // Runs a. and, per level, b. c. d. on the model and its skytune results.
@@ -104,6 +156,8 @@ async function runModel(modelDir, skyDir, rep) {
   const masks = new Map();
   K.patchDropout(model, masks);
   K.patchAvgPoolSame(model);
+  const decisions = new Map(), decisionLog = [];
+  const decisionPatch = R.patchDecisions(tf, model, decisions, decisionLog);
   const weights = layerWeights(model);
   const initial = new Map();
   for (const [name, e] of weights) initial.set(name, e.w.read().dataSync().slice());
@@ -150,73 +204,25 @@ async function runModel(modelDir, skyDir, rep) {
     phase(`${lv}: compare`);
     // b. loss
     rep.add('b.loss_rel', lv, Math.abs(sc.loss - main.loss) / Math.abs(main.loss), TOL.loss_rel, `loss ${main.loss.toPrecision(8)}`);
-    // c. gradients: the issue's per-tensor tolerance first; a tensor over it is judged against
-    // the whole gradient (Z) or TF.js's own float32 floor (F); README "Keras conformance"
-    const errs = trainable.map((w) => [w.originalName, normErr(sky.get(`${tag}/grad/${w.originalName}`).data, main.grads.get(w.originalName))]);
-    let gnorm = 0;
-    for (const g of main.grads.values()) gnorm += l2(g) ** 2;
-    gnorm = Math.sqrt(gnorm);
-    let floors = null;
-    const getFloors = () => {
-      if (floors) return floors;
-      phase(`${lv}: TF.js twice more on the input moved by one ulp`);
-      floors = [1, 2].map((k) => { // each on the input moved by a random pattern of one ulp
-        const xp = tf.tensor(ulpPerturb(sky.get('input').data, k), sky.get('input').shape);
-        const r = pass(xp);
-        xp.dispose();
-        r.stats.forEach((u) => { u.mean.dispose(); u.variance.dispose(); });
-        return r;
-      });
-      return floors;
-    };
-    const res = { strict: 0, strictName: '', z: 0, zWorst: 0, f: 0, fWorst: [0, 0, ''], over: 0 };
-    for (const [name, e] of errs) {
-      const sg = sky.get(`${tag}/grad/${name}`).data, tg = main.grads.get(name);
-      if (process.env.CONF_VERBOSE) console.log(`  grad ${lv} ${name}: err ${e.toExponential(2)} |sky| ${l2(sg).toExponential(3)} |tfjs| ${l2(tg).toExponential(3)}`);
-      if (e <= TOL.grad_norm) { if (e >= res.strict) { res.strict = e; res.strictName = name; } continue; }
-      let diff = 0;
-      for (let i = 0; i < sg.length; i++) diff += (sg[i] - tg[i]) ** 2;
-      const z = Math.sqrt(diff) / gnorm;
-      if (z <= TOL.grad_norm) { res.z++; res.zWorst = Math.max(res.zWorst, z); continue; }
-      getFloors();
-      const g1 = floors[0].grads.get(name), g2 = floors[1].grads.get(name);
-      // skytune's distance to the nearest TF.js run against the spread of the TF.js runs
-      const f = Math.max(normErr(tg, g1), normErr(tg, g2), normErr(g1, g2));
-      const near = Math.min(e, normErr(sg, g1), normErr(sg, g2));
-      if (near <= f) { res.f++; if (near / f >= res.fWorst[0] / (res.fWorst[1] || 1)) res.fWorst = [near, f, name]; continue; }
-      res.over++;
-      console.log(`  over: ${name} err ${e.toExponential(3)} (nearest TF.js run ${near.toExponential(3)}), whole-gradient ${z.toExponential(3)}, TF.js spread ${f.toExponential(3)}`);
-    }
-    const worstAll = Math.max(...errs.map(([, e]) => e));
-    rep.add('c.grad_norm', lv, worstAll, TOL.grad_norm,
-      `${errs.length} tensors: ${errs.length - res.z - res.f - res.over} within ${TOL.grad_norm} (worst ${res.strictName})` +
-      (res.z ? `; Z ${res.z} (difference <= ${res.zWorst.toExponential(2)} of the whole gradient)` : '') +
-      (res.f ? `; F ${res.f} (worst ${res.fWorst[2]}: nearest TF.js run ${res.fWorst[0].toExponential(2)} <= TF.js spread ${res.fWorst[1].toExponential(2)})` : '') +
-      (res.over ? `; ${res.over} OVER` : ''), { z: res.z, f: res.f, worst_strict: res.strict, worst_f: res.fWorst[0], floor: res.fWorst[1] }, res.over === 0);
-    // the issue's formula on the whole gradient (every trainable tensor concatenated)
-    const wholeErr = (ga, gb) => {
-      let dd = 0, sa = 0, sb = 0;
-      for (const [name] of errs) {
-        const a = ga(name), b = gb(name);
-        for (let i = 0; i < a.length; i++) { dd += (a[i] - b[i]) ** 2; sa += a[i] * a[i]; sb += b[i] * b[i]; }
+    // c. gradients (README "Keras conformance": the issue's tolerance, then rules Z and A)
+    phase(`${lv}: compare gradients`);
+    const aligned = () => { // rule A: TF.js once more, with skytune's decisions
+      phase(`${lv}: TF.js with skytune's ReLU/MaxPooling decisions (rule A)`);
+      for (const k of Object.keys(sky.tensors)) {
+        if (!k.startsWith(`${tag}/kink/`)) continue;
+        const layer = k.slice(tag.length + 6);
+        if (!decisionPatch.layers.has(layer)) throw new Error(`rule A: skytune decides at ${layer}, which TF.js does not patch`);
+        decisions.set(layer, sky.get(k));
       }
-      return Math.sqrt(dd) / (Math.sqrt(sa) + Math.sqrt(sb));
+      decisionLog.length = 0;
+      const r = pass(x);
+      decisions.clear();
+      decisionPatch.release();
+      r.stats.forEach((u) => { u.mean.dispose(); u.variance.dispose(); });
+      return { grads: r.grads, log: decisionLog.splice(0) };
     };
-    const tfg = (nm) => main.grads.get(nm);
-    const whole = wholeErr((nm) => sky.get(`${tag}/grad/${nm}`).data, tfg);
-    let wfloor = 0, wnear = whole;
-    if (whole > TOL.grad_norm) {
-      const fl = getFloors(), f1 = (nm) => fl[0].grads.get(nm), f2 = (nm) => fl[1].grads.get(nm);
-      wfloor = Math.max(wholeErr(tfg, f1), wholeErr(tfg, f2), wholeErr(f1, f2));
-      const sk = (nm) => sky.get(`${tag}/grad/${nm}`).data;
-      wnear = Math.min(whole, wholeErr(sk, f1), wholeErr(sk, f2));
-    }
-    const wpass = whole <= TOL.grad_norm || wnear <= wfloor;
-    rep.add('c.grad_model', lv, whole, TOL.grad_norm,
-      `all trainable tensors as one vector: ${whole.toExponential(3)}` +
-      (wfloor ? `; nearest of 3 TF.js runs ${wnear.toExponential(3)}, their spread ${wfloor.toExponential(3)}${wnear <= wfloor ? ' (F)' : ''}` : ''),
-      { measured: whole, floor: wfloor, nearest: wnear }, wpass);
-    rep.info.push({ level: lv, grad_errors: errs });
+    judgeGradients(rep, lv, trainable.map((w) => w.originalName), (nm) => sky.get(`${tag}/grad/${nm}`).data,
+                   main.grads, aligned, R.zeroGradTensors(model, masks));
     // d. one Adam step (K3) from the same gradients (skytune's, from the file) and the exported
     // weights; the BN moving statistics (K2) from TF.js's own batch statistics
     let worst = 0, worstName = '';

@@ -2,6 +2,7 @@
 # run.sh: one conformance test (CTest label `conformance`): skytune against TF.js layers.
 # Usage: run.sh ARCH [rate0]   a model at 64 px (Xception 71) from seeded random weights
 #        run.sh imagenet       ResNet50 with the npm ImageNet weights at 224 px
+#        run.sh rules          the harness's rules Z and F on small models (rules_test.js)
 # Needs node and the pinned @tensorflow/tfjs in tests/conformance/node_modules
 # (`ci/install-deps.sh conformance`); skips with status 77 and says so otherwise.
 # Env (from CTest): SKYTUNE, CONF_DRIVER, SHARED, SK_TEST_TMP.
@@ -17,6 +18,8 @@ if [ ! -f "$here/node_modules/@tensorflow/tfjs/package.json" ]; then
   echo "SKIP: @tensorflow/tfjs is not installed in $here/node_modules; run ci/install-deps.sh conformance"
   exit 77
 fi
+
+[ "$what" = rules ] && exec node "$here/rules_test.js"
 
 name="$what${variant:+_$variant}"
 work="${SK_TEST_TMP:-/tmp}/conformance/$name"

@@ -20,9 +20,8 @@
 #ifndef SK_ARCH_H
 #define SK_ARCH_H
 
-#include "graph.h"
-#include "init.h"
-#include "sk_common.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 /* Largest input height/width any builder accepts. */
 #define SK_ARCH_MAX_SIZE 4096

@@ -1,7 +1,7 @@
 /* export_h5.c: an sk_graph as a Keras HDF5 weights file (layout in export_h5.h). Every HDF5 handle
  * is closed on every path; libhdf5's own error printing is off while we write. */
 #include "export_h5.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 #include <hdf5.h>
 #include <math.h>

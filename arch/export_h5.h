@@ -15,12 +15,12 @@
  * Dense head (a functional model over the base's layers, as the study built it).
  *
  * The file is built in memory (HDF5 core driver, no object modification times, so the same
- * weights give the same bytes) and written atomically (core/fileio.h). */
+ * weights give the same bytes) and written atomically (base/fileio.h). */
 #ifndef SK_EXPORT_H5_H
 #define SK_EXPORT_H5_H
 
-#include "graph.h"
-#include "sk_common.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 #define SK_H5_KERAS_VERSION "2.9.0"
 

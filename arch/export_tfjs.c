@@ -10,9 +10,8 @@
 #include <string.h>
 
 #include "arch.h"
-#include "buildinfo.h"
-#include "fileio.h"
-#include "init.h"
+#include "sk_base.h"
+#include "sk_core.h"
 #include "weights.h"
 #include "weights_fetch.h"
 #include "weights_tfjs.h"

@@ -25,8 +25,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "graph.h"
-#include "sk_common.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 /* TF.js converter's default shard size. */
 #define SK_TFJS_SHARD_BYTES ((size_t)4 << 20)

@@ -4,7 +4,7 @@
 #include "weights.h"
 #include "weights_h5.h"
 #include "weights_tfjs.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -15,8 +15,8 @@
 #define SK_WEIGHTS_H
 
 #include <stddef.h>
-#include "graph.h"
-#include "sk_common.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 #define SK_WNAME_MAX 160
 

@@ -2,9 +2,7 @@
  * weights_fetch.h). The .part file is fsync'ed and hashed before the rename; any failure
  * removes it. */
 #include "weights_fetch.h"
-#include "checksum.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 
 #include <ctype.h>
 #include <curl/curl.h>

@@ -14,7 +14,7 @@
 #define SK_WEIGHTS_FETCH_H
 
 #include "arch.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 /* The notop file of an arch id (its descriptor's), or NULL for an unknown id. */
 const sk_weights_source *sk_weights_source_find(const char *arch);

@@ -2,7 +2,7 @@
  * Every HDF5 handle is closed on every path (goto-style cleanup); the HDF5 library's own error
  * printing is switched off while we read and restored after, so callers see only our message. */
 #include "weights_h5.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 #include <hdf5.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #ifndef SK_WEIGHTS_H5_H
 #define SK_WEIGHTS_H5_H
 
-#include "sk_common.h"
+#include "sk_base.h"
 #include "weights.h"
 
 /* Reads every weight of the file into ws (initialised by the caller; tensors are appended).

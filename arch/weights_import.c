@@ -1,9 +1,8 @@
 /* weights_import.c: weight file -> graph -> .skck (see weights_import.h). */
 #include "weights_import.h"
 #include "arch.h"
-#include "checkpoint.h"
-#include "checksum.h"
-#include "fileio.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #ifndef SK_WEIGHTS_IMPORT_H
 #define SK_WEIGHTS_IMPORT_H
 
-#include "sk_common.h"
+#include "sk_base.h"
 #include "weights.h"
 
 typedef struct {

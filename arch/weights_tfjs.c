@@ -2,7 +2,7 @@
  * Shards are streamed: each weight's bytes are read straight into its tensor, crossing shard
  * boundaries as needed, after the shard sizes were checked against the manifest up front. */
 #include "weights_tfjs.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -11,7 +11,7 @@
 #ifndef SK_WEIGHTS_TFJS_H
 #define SK_WEIGHTS_TFJS_H
 
-#include "sk_common.h"
+#include "sk_base.h"
 #include "weights.h"
 
 /* Facts of the format shared with the writer (export_tfjs.h): the model file in a model

@@ -4,10 +4,8 @@
  * each), medians; GFLOP/s count 2 per multiply-add of the im2col GEMM (padding included, as the
  * GEMM computes it) and the ratio implicit / im2col. Shapes are the 3x3 and 7x7 layers of VGG16
  * and ResNet50 at the study's sizes (224, 512); --batch sets the images per call. */
-#include "ops.h"
-#include "gemm.h"
-#include "rng.h"
-#include "sk_common.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,11 +11,8 @@
  * they estimate the rate per core actually received (spin-waits of idle threads count too).
  * Options: --repeats N (default 5), --isa auto|scalar|avx2|avx512, --quick (skip the
  * M = 100352 shapes). */
-#include "gemm_det.h"
-#include "log.h"
-#include "rng.h"
-#include "sk_common.h"
-#include "stats.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 #include <cblas.h>
 #include <math.h>

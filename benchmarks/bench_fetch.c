@@ -6,20 +6,17 @@
  * objects per second. Every run does the full work of a real fetch: complete JPEG decode check,
  * .part + fsync + rename, SHA-256, manifest. The machine is shared: runs whose spread
  * (max - min) / median exceeds 20% are flagged noisy.
- * The server's source is compiled in here because benchmark programs do not link the test
- * support library. Usage: sk_bench_fetch [--n64 N] [--n2048 N] [--repeats R] */
-#include "../tests/support/http_server.c"
-
+ * The server is the test-support library sk_testsupport_http (tests/support/http_server.h).
+ * Usage: sk_bench_fetch [--n64 N] [--n2048 N] [--repeats R] */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "catalog.h"
-#include "fetch.h"
-#include "stats.h"
-#include "fileio.h"
+#include "http_server.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 
 static void remove_tree(const char *dir)
 {
@@ -110,7 +107,7 @@ int main(int argc, char **argv)
     for (int s = 0; s < 2; s++) {
         sk_catalog cat;
         make_catalog(&cat, ns[s]);
-        const jpeg_entry *je = get_jpeg(srv, sizes[s], sizes[s]);
+        size_t jpeg_bytes = sk_test_server_jpeg_size(srv, sizes[s], sizes[s]);
         for (int j = 0; j < 3; j++) {
             double r[99];
             one_run(srv, &cat, sizes[s], jobs[j], root);
@@ -120,7 +117,7 @@ int main(int argc, char **argv)
             char label[32];
             snprintf(label, sizeof label, "%dx%d", sizes[s], sizes[s]);
             printf("%-10s %6d %6d %12.1f %10.1f %s\n", label, ns[s], jobs[j], med,
-                   je ? med * (double)je->len / 1e6 : 0.0, spread > 0.2 ? "(noisy)" : "");
+                   med * (double)jpeg_bytes / 1e6, spread > 0.2 ? "(noisy)" : "");
             fflush(stdout);
         }
         sk_catalog_free(&cat);

@@ -6,12 +6,9 @@
  * image, with the spread (max - min) / median so contended runs are visible. Weights are the
  * seeded Keras initialisers (speed does not depend on their values).
  * Usage: sk_bench_forward [--size H] [--batch B] [--repeats R] [ARCH ...] */
-#include "arch.h"
-#include "exec.h"
-#include "init.h"
-#include "log.h"
-#include "rng.h"
-#include "stats.h"
+#include "sk_arch.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

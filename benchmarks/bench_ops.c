@@ -12,12 +12,8 @@
  * A second table times the memory-bound kernels (BatchNormalization, activations, add, bias
  * column sums, squeeze-excite multiply, GAP) at MobileNetV2/EfficientNetB2 shapes for 64x64
  * inputs, batch 32: ms and GB/s of the bytes the op must move (read + write, once). */
-#include "ops.h"
-#include "gemm.h"
-#include "log.h"
-#include "rng.h"
-#include "sk_common.h"
-#include "stats.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

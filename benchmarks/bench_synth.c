@@ -10,9 +10,8 @@
 #include <omp.h>
 #endif
 
-#include "cutout.h"
-#include "log.h"
-#include "synth.h"
+#include "sk_dataset.h"
+#include "sk_base.h"
 
 static int cmp_d(const void *a, const void *b)
 {

@@ -1,15 +1,11 @@
 /* cell.c: a cell's model (graph, freeze, initialisers, weights, preprocessing) and its data
  * splits (see cell.h). */
 #include "cell.h"
-#include "checksum.h"
-#include "fileio.h"
-#include "image.h"
-#include "init.h"
-#include "log.h"
-#include "pack.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
+#include "sk_core.h"
 #include "suite.h"
-#include "weights.h"
-#include "weights_fetch.h"
+#include "sk_arch.h"
 
 #include <stdio.h>
 #include <stdlib.h>

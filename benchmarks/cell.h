@@ -12,14 +12,11 @@
 #define SK_CELL_H
 
 #include <stdint.h>
-#include "arch.h"
-#include "checkpoint.h"
-#include "log.h"
-#include "metrics.h"
-#include "record.h"
-#include "sk_common.h"
-#include "skds.h"
-#include "train.h"
+#include "sk_arch.h"
+#include "sk_core.h"
+#include "sk_base.h"
+#include "sk_records.h"
+#include "sk_dataset.h"
 
 typedef struct {
     const char *arch;         /* registry id */

@@ -3,8 +3,7 @@
  * checkpoints, and what the cell says about itself (run.json when it finished, the checkpoint's
  * metadata when it did not). */
 #include "cell.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 #include "suite.h"
 
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* check.c: baseline comparison of result records (cJSON); the compared fields and their classes
  * are the record schema's (records/record.h), the cells come from its walk. */
 #include "check.h"
-#include "fileio.h"
-#include "record.h"
+#include "sk_base.h"
+#include "sk_records.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -9,7 +9,7 @@
 #define SK_CHECK_H
 
 #include <stdio.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef struct {
     int cells_checked;

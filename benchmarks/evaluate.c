@@ -1,10 +1,8 @@
 /* evaluate.c: scores of a trained cell on a split of a labelled .skds (see evaluate.h). */
 #include "evaluate.h"
-#include "checksum.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 #include "predict.h"
-#include "record.h"
+#include "sk_records.h"
 
 #include <math.h>
 #include <stdio.h>

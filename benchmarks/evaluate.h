@@ -18,8 +18,8 @@
 
 #include <stdint.h>
 #include "cell.h"
-#include "eval.h"
-#include "sk_common.h"
+#include "sk_records.h"
+#include "sk_base.h"
 
 /* The scores of probs (n, k) against labels (n): fills every score field of e and num_classes,
  * n (not the model or data fields). m holds model.evaluate's metrics of the same samples. */

@@ -2,19 +2,15 @@
  * FLOPs from the graphs, hours from recorded costs (plan_costs.h), the FLOP floor at the best
  * GEMM rate measured now, and the Slurm projection. */
 #include "plan.h"
-#include "arch.h"
-#include "buildinfo.h"
-#include "exec.h"
-#include "fileio.h"
-#include "graph.h"
-#include "log.h"
+#include "sk_arch.h"
+#include "sk_base.h"
+#include "sk_core.h"
 #include "plan_costs.h"
-#include "record.h"
+#include "sk_records.h"
 #include "reproduce.h"
 #include "runner.h"
 #include "speed.h"
 #include "sweep.h"
-#include "weights_fetch.h"
 
 #include <stdlib.h>
 #include <string.h>

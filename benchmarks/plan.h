@@ -20,7 +20,7 @@
 #define SK_PLAN_H
 
 #include <stdio.h>
-#include "sk_common.h"
+#include "sk_base.h"
 #include "suite.h"
 
 #define SK_PLAN_CALIBRATION_BATCH 4

@@ -1,16 +1,11 @@
 /* plan_costs.c: the recorded costs table and the calibration of one cell shape (plan_costs.h).
  * Timing only: nothing here decides a result, and no test asserts a time. */
 #include "plan_costs.h"
-#include "arch.h"
-#include "buildinfo.h"
-#include "fileio.h"
-#include "graph.h"
-#include "init.h"
-#include "log.h"
-#include "metrics.h"
-#include "record.h"
+#include "sk_arch.h"
+#include "sk_base.h"
+#include "sk_core.h"
+#include "sk_records.h"
 #include "speed.h"
-#include "train.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #ifndef SK_PLAN_COSTS_H
 #define SK_PLAN_COSTS_H
 
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef struct {
     char arch[32];

@@ -1,13 +1,8 @@
 /* predict.c: a trained cell over a .skds, a folder of images or a catalog, into preds.csv (see
  * predict.h). */
 #include "predict.h"
-#include "catalog.h"
-#include "csv.h"
-#include "cutout.h"
-#include "fetch.h"
-#include "fileio.h"
-#include "log.h"
-#include "manifest.h"
+#include "sk_dataset.h"
+#include "sk_base.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -257,7 +252,7 @@ static sk_status folder_manifest(sk_manifest *m, const char *dir, sk_error *err)
 }
 
 /* Decodes images [first, first+n) of fl into px (n slots) in parallel; st[j] and errs[j] say how
- * each went (a FIFO or device is refused without blocking, core/fileio.h). */
+ * each went (a FIFO or device is refused without blocking, base/fileio.h). */
 static void load_chunk(const predictor *P, const char *dir, const file_list *fl, int first, int n, uint8_t *px,
                        sk_status *st, sk_error *errs)
 {

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 #include "cell.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 /* One object of preds.csv. */
 typedef struct {

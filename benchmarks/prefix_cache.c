@@ -1,7 +1,6 @@
 /* prefix_cache.c: list and prune the on-disk frozen-prefix cache (see prefix_cache.h). */
 #include "prefix_cache.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 
 #include <ctype.h>
 #include <dirent.h>

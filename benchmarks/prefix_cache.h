@@ -12,7 +12,7 @@
 #define SK_PREFIX_CACHE_H
 
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 #define SK_PCACHE_DEFAULT_MAX ((uint64_t)16 << 30)
 

@@ -4,15 +4,9 @@
  * that stage's own resume (fetch keeps valid files, pack and every writer are atomic, cells
  * resume from their checkpoints) does the rest. */
 #include "reproduce.h"
-#include "catalog.h"
-#include "checksum.h"
-#include "fetch.h"
-#include "fileio.h"
-#include "log.h"
-#include "pack.h"
-#include "query.h"
-#include "record.h"
-#include "skds.h"
+#include "sk_dataset.h"
+#include "sk_base.h"
+#include "sk_records.h"
 #include "sweep.h"
 
 #include <stdio.h>

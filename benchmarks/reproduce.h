@@ -25,7 +25,7 @@
 #define SK_REPRODUCE_H
 
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 #include "slurm.h"
 #include "suite.h"
 

@@ -10,23 +10,14 @@
  * every epoch whose validation accuracy beats all before it, i.e. the weights of best_epoch; both
  * carry the cell's metadata (cell.h, sk_cell_meta) so predict and evaluate can load them. */
 #include "runner.h"
-#include "arch.h"
-#include "callbacks.h"
+#include "sk_arch.h"
+#include "sk_core.h"
 #include "cell.h"
-#include "checkpoint.h"
-#include "checksum.h"
-#include "fileio.h"
-#include "log.h"
-#include "metrics.h"
-#include "optim.h"
+#include "sk_base.h"
 #include "prefix_cache.h"
-#include "record.h"
-#include "skds.h"
-#include "stats.h"
-#include "train.h"
+#include "sk_records.h"
+#include "sk_dataset.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,26 +65,6 @@ void sk_cell_cfg_from_suite(sk_cell_cfg *c, const sk_suite *s, const sk_cell *ce
     c->class_weights = s->class_weights ? SK_CW_TRAIN : SK_CW_NONE;
     snprintf(c->suite, sizeof c->suite, "%s", s->name);
     snprintf(c->cell, sizeof c->cell, "%s", cell->id);
-}
-
-/* Removes "<name>.tmp.<pid>" files an atomic write left behind when its process was killed;
- * the files they were to replace are intact. One cell directory has one writer at a time. */
-static void remove_stale_temps(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *t = strstr(e->d_name, ".tmp.");
-        if (!t || !t[5]) continue;
-        const char *p = t + 5;
-        while (isdigit((unsigned char)*p)) p++;
-        if (*p) continue;
-        char *path = sk_path_join(dir, e->d_name);
-        if (unlink(path) == 0) sk_debug("removed stale %s", path);
-        free(path);
-    }
-    closedir(d);
 }
 
 static int params_finite(const sk_graph *g)
@@ -596,8 +567,8 @@ sk_status sk_run_cell(const sk_cell_cfg *c, sk_cell_outcome *outcome, sk_error *
     snprintf(r->bestpath, sizeof r->bestpath, "%s/best.skck", ckdir);
     sk_status s = sk_mkdir_p(ckdir, err);
     if (!s) {
-        remove_stale_temps(c->out_dir);
-        remove_stale_temps(ckdir);
+        sk_tmp_clean_stale(c->out_dir, NULL); /* what a killed run of this cell was writing */
+        sk_tmp_clean_stale(ckdir, NULL);
         if (!(s = stage_data(r, err)) && !(s = stage_model(r, err)) && !(s = stage_trainer(r, err)) &&
             !(s = stage_resume(r, err))) {
             stage_cache(r);

@@ -11,7 +11,7 @@
 #define SK_RUNNER_H
 
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 #include "suite.h"
 
 typedef enum { SK_CW_NONE = 0, SK_CW_TRAIN = 1 } sk_class_weight_mode;

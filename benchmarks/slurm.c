@@ -5,7 +5,7 @@
  * trains or schedules. The task body runs `skytune bench run --only cell=<id>`, so an array
  * task writes exactly what a local sweep writes for that cell. */
 #include "slurm.h"
-#include "record.h"
+#include "sk_records.h"
 #include "sweep.h"
 
 #include <errno.h>

@@ -17,8 +17,7 @@
 #ifndef SK_SLURM_H
 #define SK_SLURM_H
 
-#include "sk_common.h"
-#include "fileio.h"
+#include "sk_base.h"
 #include "suite.h"
 
 typedef struct {

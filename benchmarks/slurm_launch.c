@@ -2,8 +2,7 @@
  * node (slurm.h, sk_slurm_launch): absolute paths, the data set and the weights prepared once,
  * the scripts, and the submission, never twice while an earlier array is still queued. */
 #include "slurm.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 #include "sweep.h"
 
 #include <errno.h>

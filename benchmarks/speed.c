@@ -10,17 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch.h"
-#include "exec.h"
-#include "gemm.h"
-#include "graph.h"
-#include "init.h"
-#include "log.h"
-#include "metrics.h"
-#include "optim.h"
-#include "rng.h"
-#include "stats.h"
-#include "train.h"
+#include "sk_arch.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 static const char *const opc_names[SK_OPC_COUNT] = {
     "conv", "depthwise", "separable", "dense", "batchnorm", "activation", "eltwise", "pool",

@@ -22,10 +22,8 @@
 #define SK_SPEED_H
 
 #include <stddef.h>
-#include "graph.h"
-#include "optim.h"
-#include "train.h"
-#include "sk_common.h"
+#include "sk_core.h"
+#include "sk_base.h"
 
 typedef enum {
     SK_OPC_CONV,      /* Conv2D (incl. 1x1) */

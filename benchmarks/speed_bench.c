@@ -1,11 +1,10 @@
 /* speed_bench.c: the `skytune bench speed` run (see speed_bench.h): grid, plan or measurements,
  * the PyTorch peer, tables and JSON. */
 #include "speed_bench.h"
-#include "arch.h"
-#include "fileio.h"
-#include "gemm.h"
-#include "log.h"
-#include "record.h"
+#include "sk_arch.h"
+#include "sk_base.h"
+#include "sk_core.h"
+#include "sk_records.h"
 #include "speed.h"
 #include "speed_out.h"
 

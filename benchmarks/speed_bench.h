@@ -11,7 +11,7 @@
 #define SK_SPEED_BENCH_H
 
 #include <stdio.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef struct {
     const char *archs;       /* comma-separated ids; NULL: every registered model (quick: two) */

@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "arch.h"
-#include "record.h"
+#include "sk_arch.h"
+#include "sk_records.h"
 
 double sk_speed_best_gemm(const sk_gemm_rate *rates, int nr)
 {

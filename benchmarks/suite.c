@@ -1,6 +1,6 @@
 /* suite.c: the strict suite parser and the grid of cells. */
 #include "suite.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 #include <ctype.h>
 #include <errno.h>

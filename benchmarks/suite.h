@@ -9,7 +9,7 @@
 #define SK_SUITE_H
 
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 #define SK_SUITE_MAX_ARCH 16
 #define SK_SUITE_MAX_LEVELS 64

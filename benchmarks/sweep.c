@@ -1,11 +1,9 @@
 /* sweep.c: grid expansion, data preparation, per-cell execution with skip/resume/fail. */
 #include "sweep.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 #include "prefix_cache.h"
-#include "record.h"
-#include "skds.h"
-#include "synth.h"
+#include "sk_records.h"
+#include "sk_dataset.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,10 +1,9 @@
 /* weights_get.c: the weights policy of a suite (see weights_get.h): cache, official download,
  * weights_script, initialisers; each failed step said with its reason. */
 #include "weights_get.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 #include "suite.h"
-#include "weights_fetch.h"
+#include "sk_arch.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -23,8 +23,8 @@
 #ifndef SK_WEIGHTS_GET_H
 #define SK_WEIGHTS_GET_H
 
-#include "arch.h"
-#include "sk_common.h"
+#include "sk_arch.h"
+#include "sk_base.h"
 
 typedef struct {
     const char *cache_dir; /* weights cache root; NULL or "" = the default rule (weights_fetch.h) */

@@ -1,6 +1,6 @@
 /* args.c: long-option parsing for the skytune subcommands. */
 #include "args.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 #include <errno.h>
 #include <math.h>

@@ -5,7 +5,7 @@
 #define SK_CELL_ARGS_H
 
 #include "args.h"
-#include "cell.h"
+#include "sk_benchmarks.h"
 
 #define SK_CELL_OPTS                                                                                                  \
     {"cell", SK_OPT_VALUE, "DIR", "a trained cell (skytune train / bench run): run.json, ckpt/, DONE"},                   \

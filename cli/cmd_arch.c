@@ -7,10 +7,9 @@
  * base layers; tpr = trainable_params / total_params, totals including the non-trainable BN
  * statistics. Machine-readable output goes to stdout; errors to stderr with exit status 2 for
  * usage errors (unknown model, bad --levels), 1 for failures. */
-#include "arch.h"
+#include "sk_arch.h"
 #include "args.h"
 #include "commands.h"
-#include "export_tfjs.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * (DIR/prefix, benchmarks/prefix_cache.h), or prune it to a size. Parses and dispatches. */
 #include "args.h"
 #include "commands.h"
-#include "prefix_cache.h"
+#include "sk_benchmarks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

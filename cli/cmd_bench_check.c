@@ -1,7 +1,7 @@
 /* cmd_bench_check.c: `skytune bench check`: compare results with a committed baseline (or with
  * another results directory), or write a baseline. */
 #include "args.h"
-#include "check.h"
+#include "sk_benchmarks.h"
 #include "commands.h"
 
 #include <stdio.h>

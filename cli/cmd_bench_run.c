@@ -1,9 +1,8 @@
 /* cmd_bench_run.c: `skytune bench run`: a suite's grid, resumable, failures reported. */
 #include "args.h"
 #include "commands.h"
-#include "log.h"
-#include "prefix_cache.h"
-#include "sweep.h"
+#include "sk_base.h"
+#include "sk_benchmarks.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,8 +5,7 @@
 #include "args.h"
 #include "commands.h"
 #include "slurm_args.h"
-#include "prefix_cache.h"
-#include "slurm.h"
+#include "sk_benchmarks.h"
 
 #include <stdio.h>
 

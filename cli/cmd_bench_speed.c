@@ -3,7 +3,7 @@
  * Exit status: 0 success, 1 a failed measurement, peer or output file, 2 usage error. */
 #include "args.h"
 #include "commands.h"
-#include "speed_bench.h"
+#include "sk_benchmarks.h"
 
 #include <stdio.h>
 

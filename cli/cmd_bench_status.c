@@ -2,9 +2,9 @@
  * in progress (checkpoint, no DONE), failed (FAILED, with its message) or not started. */
 #include "args.h"
 #include "commands.h"
-#include "fileio.h"
-#include "record.h"
-#include "sweep.h"
+#include "sk_base.h"
+#include "sk_records.h"
+#include "sk_benchmarks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cutout.h"
-#include "log.h"
+#include "sk_dataset.h"
+#include "sk_base.h"
 
 int sk_cmd_dataset_cutout(int argc, char **argv)
 {

@@ -1,8 +1,7 @@
 /* cmd_dataset_export.c: `skytune dataset export`: .skds -> NumPy arrays or a reproducible archive. */
 #include "args.h"
 #include "commands.h"
-#include "export.h"
-#include "skds.h"
+#include "sk_dataset.h"
 
 #include <stdio.h>
 

@@ -4,10 +4,9 @@
  * failed or were bad catalog rows, each listed), 1 when none is or on an error, 130 when
  * interrupted, 2 on usage. */
 #include "args.h"
-#include "catalog.h"
+#include "sk_dataset.h"
 #include "commands.h"
-#include "fetch.h"
-#include "log.h"
+#include "sk_base.h"
 
 #include <signal.h>
 #include <stdio.h>

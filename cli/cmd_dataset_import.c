@@ -1,7 +1,7 @@
 /* cmd_dataset_import.c: `skytune dataset import`: a folder or archive of <CLASS>/<name>.jpg|png. */
 #include "args.h"
 #include "commands.h"
-#include "import.h"
+#include "sk_dataset.h"
 
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /* cmd_dataset_info.c: `skytune dataset info`: print a .skds header and class counts. */
 #include "args.h"
 #include "commands.h"
-#include "skds.h"
+#include "sk_dataset.h"
 
 #include <stdio.h>
 

@@ -1,9 +1,8 @@
 /* cmd_dataset_pack.c: `skytune dataset pack`: decode, resize and split images into a .skds file. */
 #include "args.h"
 #include "commands.h"
-#include "fileio.h"
-#include "log.h"
-#include "pack.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,8 @@
 /* cmd_dataset_query.c: `skytune dataset query`: run a SkyServer SQL query into a catalog CSV.
  * Parses options and runs sk_query_run; prints the row and class counts. */
 #include "args.h"
-#include "catalog.h"
+#include "sk_dataset.h"
 #include "commands.h"
-#include "query.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "synth.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 
 /* "498,440,62" (STAR, GALAXY, QSO: the study's order) or "GALAXY=440,QSO=62,STAR=498";
  * weights land in label order (GALAXY, QSO, STAR). Returns 0 on success. */

@@ -1,8 +1,8 @@
 /* cmd_dataset_verify.c: `skytune dataset verify`: check every field and checksum of .skds files. */
 #include "args.h"
 #include "commands.h"
-#include "log.h"
-#include "skds.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -6,11 +6,9 @@
 #include "args.h"
 #include "cell_args.h"
 #include "commands.h"
-#include "evaluate.h"
-#include "fileio.h"
-#include "log.h"
-#include "report_eval.h"
-#include "report_gnuplot.h"
+#include "sk_benchmarks.h"
+#include "sk_base.h"
+#include "sk_report.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,9 +5,8 @@
 #include "args.h"
 #include "cell_args.h"
 #include "commands.h"
-#include "evaluate.h"
-#include "log.h"
-#include "predict.h"
+#include "sk_benchmarks.h"
+#include "sk_base.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -4,10 +4,8 @@
  * when gnuplot is missing: tables and scripts are still written); 2 usage error. */
 #include "commands.h"
 #include "args.h"
-#include "log.h"
-#include "report.h"
-#include "report_gnuplot.h"
-#include "report_text.h"
+#include "sk_base.h"
+#include "sk_report.h"
 
 #include <stdio.h>
 #include <string.h>

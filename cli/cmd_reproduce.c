@@ -4,10 +4,8 @@
 #include "args.h"
 #include "commands.h"
 #include "slurm_args.h"
-#include "log.h"
-#include "plan.h"
-#include "prefix_cache.h"
-#include "reproduce.h"
+#include "sk_base.h"
+#include "sk_benchmarks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

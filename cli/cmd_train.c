@@ -2,9 +2,8 @@
  * protocol as the default; every knob is a flag and every resolved value goes into run.json. */
 #include "args.h"
 #include "commands.h"
-#include "log.h"
-#include "prefix_cache.h"
-#include "runner.h"
+#include "sk_base.h"
+#include "sk_benchmarks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

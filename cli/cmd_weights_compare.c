@@ -2,7 +2,7 @@
  * checkpoints the same, name for name and bit for bit (core/checkpoint.h, sk_ckpt_compare)?
  * Exit 0 when they are, 1 when not (or a file cannot be read), 2 for usage errors. */
 #include "args.h"
-#include "checkpoint.h"
+#include "sk_core.h"
 #include "commands.h"
 
 #include <stdio.h>

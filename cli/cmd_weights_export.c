@@ -6,9 +6,8 @@
 #include "args.h"
 #include "cell_args.h"
 #include "commands.h"
-#include "export_h5.h"
-#include "export_tfjs.h"
-#include "log.h"
+#include "sk_arch.h"
+#include "sk_base.h"
 
 #include <stdio.h>
 #include <string.h>

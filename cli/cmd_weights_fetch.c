@@ -4,8 +4,8 @@
  * is present and verified, 2 for usage errors (unknown architecture). */
 #include "args.h"
 #include "commands.h"
-#include "log.h"
-#include "weights_fetch.h"
+#include "sk_base.h"
+#include "sk_arch.h"
 
 #include <stdio.h>
 #include <stdlib.h>

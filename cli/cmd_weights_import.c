@@ -3,11 +3,10 @@
  * ResNet50 names included), checks every shape, reports every missing or unused tensor, and
  * writes a .skck checkpoint (core/checkpoint.h) whose metadata records the source and its hash.
  * Exit 0 on success, 1 on a failed import (nothing written), 2 for usage errors. */
-#include "arch.h"
+#include "sk_arch.h"
 #include "args.h"
 #include "commands.h"
-#include "log.h"
-#include "weights_import.h"
+#include "sk_base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #ifndef SK_COMMANDS_H
 #define SK_COMMANDS_H
 
-#include "sk_common.h"
+#include "sk_base.h"
 
 int sk_cmd_dataset(int argc, char **argv);
 int sk_cmd_arch(int argc, char **argv);

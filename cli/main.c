@@ -1,8 +1,7 @@
 /* main.c: `skytune`: global options, then dispatch to a subcommand. The only place that exits. */
-#include "buildinfo.h"
-#include "gemm.h"
+#include "sk_base.h"
+#include "sk_core.h"
 #include "commands.h"
-#include "log.h"
 
 #include <stdio.h>
 #include <string.h>

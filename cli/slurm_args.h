@@ -3,7 +3,7 @@
 #define SK_CLI_SLURM_ARGS_H
 
 #include "args.h"
-#include "slurm.h"
+#include "sk_benchmarks.h"
 
 /* --partition, --time, --mem, --cpus-per-task, --max-parallel, --submit into o (defined in
  * cmd_bench_slurm.c); 2 on a usage error (printed). */

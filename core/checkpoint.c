@@ -9,8 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "checksum.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 static const uint8_t MAGIC[8] = {'S', 'K', 'C', 'K', '\r', '\n', 0x1a, '\n'};
 #define HEADER_SIZE 32u

@@ -2,7 +2,7 @@
  * metadata, optimizer state, callback state and RNG state, so a run resumed from an epoch
  * checkpoint continues bit-identically. Byte layout: docs/FORMATS.md, "`.skck` checkpoint".
  *
- * Writing goes through core/fileio.h (temp file, fsync, rename). Reading checks the magic, the
+ * Writing goes through base/fileio.h (temp file, fsync, rename). Reading checks the magic, the
  * version, the header size and CRC, the file size, every section's CRC-32 and bounds, and
  * names the file, field, expected and found value in every error. An sk_ckpt is also the
  * generic name -> tensor container weight importers fill and write.

@@ -15,7 +15,7 @@
 
 #include "exec_internal.h"
 #include "gemm.h"
-#include "log.h"
+#include "sk_base.h"
 
 
 /* ---- planning ---- */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "exec_internal.h"
-#include "rng.h"
+#include "sk_base.h"
 
 /* ---- small helpers ---- */
 

@@ -7,8 +7,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "checksum.h"
-#include "fileio.h"
+#include "sk_base.h"
 #include "graph.h"
 
 static const uint8_t MAGIC[8] = {'S', 'K', 'F', 'C', '\r', '\n', 0x1a, '\n'};

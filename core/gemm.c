@@ -256,3 +256,11 @@ int sk_gemm_row_invariant(void) { return current()->sgemm == det_sgemm; }
 const char *sk_blas_config(void) { return current()->config(); }
 const char *sk_blas_corename(void) { return current()->corename(); }
 int sk_blas_threads(void) { return current()->threads(); }
+
+/* Build info lives in the base library, which names no GEMM: the engine registers its facts
+ * before main, so `skytune --version`, run records and fingerprints name the backend in use. */
+static const sk_buildinfo_gemm gemm_facts = {sk_blas_name, sk_blas_config, sk_blas_corename};
+__attribute__((constructor)) static void register_gemm_facts(void)
+{
+    sk_buildinfo_set_gemm(&gemm_facts);
+}

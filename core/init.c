@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rng.h"
+#include "sk_base.h"
 
 sk_initializer sk_init_glorot_uniform(void)
 {

@@ -7,7 +7,7 @@
  * masks are a pure function of (seed, stream_index, unit). Not here: loss (loss.c). */
 #include "ops.h"
 #include "ops_internal.h"
-#include "rng.h"
+#include "sk_base.h"
 #include "sk_common.h"
 
 #include <math.h>

@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "fcache.h"
-#include "log.h"
-#include "rng.h"
+#include "sk_base.h"
 
 struct sk_trainer {
     sk_graph *g;

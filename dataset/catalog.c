@@ -1,6 +1,6 @@
 /* catalog.c: CSV catalog reader (see catalog.h for the accepted formats and invariants).
  *
- * The project's RFC 4180 scanner (core/csv.h) turns the text into records (quoted fields may
+ * The project's RFC 4180 scanner (base/csv.h) turns the text into records (quoted fields may
  * hold commas, quotes and newlines; the record's first line is what errors name). Columns are bound by header name,
  * so column order is free. Bad rows are dropped and listed, never fatal: a caller decides
  * whether a partial catalog is acceptable. Not a general CSV library. */
@@ -14,8 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "csv.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 static const char *const CLASS_NAMES[SK_CLASS_COUNT] = {"GALAXY", "QSO", "STAR"};
 

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef enum { SK_CLASS_GALAXY = 0, SK_CLASS_QSO = 1, SK_CLASS_STAR = 2, SK_CLASS_COUNT } sk_obj_class;
 

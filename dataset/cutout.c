@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "sk_base.h"
 #include "image.h"
 
 static const char BAND_LETTER[3] = {'i', 'r', 'g'}; /* R, G, B */

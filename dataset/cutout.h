@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include "fits_frame.h"
 #include "lupton.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef enum { SK_CUTOUT_FROM_FITS = 0, SK_CUTOUT_FROM_JPEG = 1 } sk_cutout_from;
 
@@ -63,7 +63,7 @@ typedef struct {
     long line; /* of the objects CSV */
 } sk_cutout_object;
 
-/* Parses an objects CSV (the project's RFC 4180 scanner, core/csv.h) whose header names ra (or
+/* Parses an objects CSV (the project's RFC 4180 scanner, base/csv.h) whose header names ra (or
  * ra_*), dec (or dec_*), class (or label), and optionally objid (case-insensitive; other columns
  * ignored). Strict: every record has the header's field count, ra is a number in [0, 360), dec
  * in [-90, 90], class a name of the class-name alphabet (skds.h), objid decimal digits below

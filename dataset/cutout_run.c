@@ -12,9 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "csv.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 #include "sink.h"
 
 #define MAX_FIELDS 64

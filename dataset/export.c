@@ -3,7 +3,7 @@
  * export never leaves a partial archive at the destination. */
 #include "export.h"
 
-#include "fileio.h"
+#include "sk_base.h"
 #include "image.h"
 #include "manifest.h"
 

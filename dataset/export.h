@@ -12,7 +12,7 @@
 #ifndef SK_EXPORT_H
 #define SK_EXPORT_H
 
-#include "sk_common.h"
+#include "sk_base.h"
 #include "skds.h"
 
 sk_status sk_export_npy(const sk_skds *ds, const char *dir, sk_error *err) SK_WUR;

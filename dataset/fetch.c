@@ -21,9 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checksum.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 #include "manifest.h"
 
 void sk_fetch_opts_default(sk_fetch_opts *o)

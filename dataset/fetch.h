@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include "catalog.h"
 #include "http.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef struct {
     const char *base_url; /* default "https://skyserver.sdss.org" (no trailing slash needed) */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "sk_base.h"
 
 sk_status sk_bz2_decompress(uint8_t **out, size_t *out_n, const uint8_t *in, size_t in_n,
                             size_t max_bytes, const char *what, sk_error *err)

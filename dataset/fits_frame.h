@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 #include "wcs.h"
 
 #define SK_FRAME_MAX_DIM 16384

@@ -14,10 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "fileio.h"
-#include "log.h"
-#include "rng.h"
-#include "sk_buildinfo.h"
+#include "sk_base.h"
 
 void sk_http_opts_default(sk_http_opts *o)
 {
@@ -33,7 +30,7 @@ void sk_http_opts_default(sk_http_opts *o)
     o->rate = 0.0;
     o->jitter_seed = 0;
     o->max_body = (size_t)256 << 20;
-    o->user_agent = "skytune/" SK_VERSION_STRING;
+    o->user_agent = sk_buildinfo_user_agent();
     o->cancel = NULL;
 }
 

@@ -14,7 +14,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef struct {
     int jobs;                 /* transfers in flight, >= 1 */

@@ -7,7 +7,7 @@
  * the header is read and before the pixel buffer is allocated. */
 #include "image.h"
 
-#include "fileio.h"
+#include "sk_base.h"
 
 #include <jpeglib.h>
 #include <math.h>

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 /* An 8-bit image, rows top to bottom, HWC, channel fastest. px is malloc'ed. */
 typedef struct {

@@ -10,9 +10,8 @@
  * midway puts everything back. */
 #include "import.h"
 
-#include "fileio.h"
+#include "sk_base.h"
 #include "image.h"
-#include "log.h"
 #include "manifest.h"
 #include "skds.h"
 

@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef struct {
     uint64_t max_entry_bytes; /* default 64 MiB */

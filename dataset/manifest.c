@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checksum.h"
-#include "csv.h"
+#include "sk_base.h"
 #include "skds.h"
 
 #define MAX_BYTES ((size_t)1 << 30)

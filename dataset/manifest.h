@@ -21,8 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "fileio.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef enum {
     SK_MF_OBJID, SK_MF_CLASS, SK_MF_FILE,                       /* required */

@@ -2,7 +2,7 @@
  * RandomState.shuffle, so `pack` reproduces the train/validation split Keras'
  * image_dataset_from_directory made with np.random.RandomState(seed).shuffle(file_paths).
  *
- * Only for that compatibility: every other random draw in skytune comes from core/rng.h.
+ * Only for that compatibility: every other random draw in skytune comes from base/rng.h.
  * Seeding is init_genrand(seed) with a 32-bit seed, which is what RandomState(int) does for
  * 0 <= seed < 2^32. Known answers (from NumPy) are in tests/test_mt19937.c. */
 #ifndef SK_MT19937_H

@@ -8,10 +8,8 @@
  * Not here: decoding details (image.c), the format (skds.c), the shuffle itself (mt19937.c). */
 #include "pack.h"
 
-#include "checksum.h"
-#include "fileio.h"
+#include "sk_base.h"
 #include "image.h"
-#include "log.h"
 #include "manifest.h"
 #include "mt19937.h"
 

@@ -9,8 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 
 static const char *const COLUMNS[19] = {"objid", "ra", "dec", "u", "g", "r", "i", "z", "run",
                                         "rerun", "camcol", "field", "fiberMag_g", "specobjid",

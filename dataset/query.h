@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include "catalog.h"
 #include "http.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 #define SK_QUERY_MAX_TOP 500000L
 /* Used when no WHERE clause is given: spectra without redshift warnings. The study did not

@@ -9,9 +9,8 @@
 #include <omp.h>
 #endif
 
-#include "checksum.h"
+#include "sk_base.h"
 #include "image.h"
-#include "log.h"
 
 struct sk_sink {
     char *path;

@@ -18,9 +18,8 @@
 #define SK_SINK_H
 
 #include <stdint.h>
-#include "fileio.h"
+#include "sk_base.h"
 #include "manifest.h"
-#include "sk_common.h"
 #include "skds.h"
 
 typedef struct sk_sink sk_sink;

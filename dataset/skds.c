@@ -9,9 +9,7 @@
  * Not here: how pixels are made (pack.c, synth), exports (export.c). */
 #include "skds.h"
 
-#include "checksum.h"
-#include "fileio.h"
-#include "buildinfo.h"
+#include "sk_base.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 #define SK_SKDS_VERSION 2u     /* written; 2 added the test fraction */
 #define SK_SKDS_VERSION_MIN 1u /* oldest read (its test fraction reads as 0) */

@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rng.h"
+#include "sk_base.h"
 #include "synth_calib.h"
 
 static const char *const CLASS_NAMES[SK_SYNTH_NCLASSES] = {"GALAXY", "QSO", "STAR"};

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "lupton.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 /* Class labels in alphabetical order, as Keras' image_dataset_from_directory numbers them. */
 enum { SK_SYNTH_GALAXY = 0, SK_SYNTH_QSO = 1, SK_SYNTH_STAR = 2, SK_SYNTH_NCLASSES = 3 };

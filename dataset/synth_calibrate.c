@@ -6,16 +6,14 @@
  * quantiles, then fits mean and covariance (Cholesky factor printed). The output is a pure
  * function of the CSV (fixed row order, fixed printf formats), so tests can regenerate it and
  * compare byte for byte. Not the general catalog reader (catalog.h): the project's CSV scanner
- * (core/csv.h) with columns bound by header name (class, g, r, i), other columns ignored. */
+ * (base/csv.h) with columns bound by header name (class, g, r, i), other columns ignored. */
 #include "synth.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "fileio.h"
-#include "stats.h"
+#include "sk_base.h"
 
 #define NCOMP 3
 

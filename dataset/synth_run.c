@@ -13,7 +13,7 @@
 #include <omp.h>
 #endif
 
-#include "log.h"
+#include "sk_base.h"
 #include "pack.h"
 #include "sink.h"
 

@@ -8,7 +8,7 @@
 #ifndef SK_WCS_H
 #define SK_WCS_H
 
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef struct {
     double crpix[2]; /* FITS CRPIX1, CRPIX2 (1-based pixel of the tangent point) */

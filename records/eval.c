@@ -1,7 +1,7 @@
 /* eval.c: eval.json as a field table (record_fields.h) plus the reliability bins and ROC curves,
  * and its writer and reader (see eval.h). */
 #include "eval.h"
-#include "fileio.h"
+#include "sk_base.h"
 #include "record_fields.h"
 
 #include <cjson/cJSON.h>

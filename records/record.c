@@ -2,8 +2,7 @@
  * (record_fields.h), and their writers and readers (see record.h). */
 #include "record.h"
 #include "record_fields.h"
-#include "buildinfo.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -1,6 +1,7 @@
 /* record.h: the result records, the only thing the report and CI read (docs/FORMATS.md, "Result
- * records"): the records library's one public header. It holds no training code and depends on
- * core's toolkit only (errors, files, checksums, build info) and cJSON.
+ * records"): the records library's main header (public through include/sk_records.h, with
+ * eval.h). It holds no training code and depends on the base library only (errors, files,
+ * checksums, build info) and cJSON.
  *
  * One directory per cell: run.json (everything about the cell, schema "skytune.run" version 2;
  * version 1 records, which have no test block, are still read),
@@ -24,7 +25,7 @@
 #define SK_RECORD_H
 
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 #define SK_RECORD_SCHEMA "skytune.run"
 #define SK_RECORD_SCHEMA_VERSION 2      /* written; 2 added the held-out test block */

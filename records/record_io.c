@@ -2,9 +2,7 @@
  * whole, the DONE marker, the walk that finds cell directories below a results root, the
  * platform fingerprint and UTC stamps. */
 #include "record.h"
-#include "buildinfo.h"
-#include "checksum.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

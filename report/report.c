@@ -3,7 +3,7 @@
  * the output directory untouched. */
 #include "report.h"
 
-#include "log.h"
+#include "sk_base.h"
 #include "report_figures.h"
 #include "report_gnuplot.h"
 #include "report_page.h"
@@ -87,10 +87,8 @@ sk_status sk_report_generate(const sk_report_options *o, sk_report_result *res, 
 
     st = sk_mkdir_p(o->out_dir, err);
     if (st) goto done;
-    dir = sk_path_join(o->out_dir, "tables");
-    st = sk_report_tables(dir, &sum, &md, &html, err);
-    free(dir);
-    dir = NULL;
+    sk_tmp_clean_stale(o->out_dir, NULL); /* the page a killed run was writing */
+    st = sk_report_tables(o->out_dir, &sum, &md, &html, err);
     if (st) goto done;
 
     dir = sk_path_join(o->out_dir, "figures");

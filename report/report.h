@@ -4,12 +4,13 @@
  *   the records have a test split; best and ideal levels on validation, or on test)
  *   figures/NAME.{gp,dat} and NAME.{png,pdf,svg} (rendered by gnuplot when it is available)
  *   index.md and index.html (figures linked, tables inline, provenance, the commands).
- * Reads result files only (no training code). Output files are each written atomically; a
+ * Reads result files only (no training code). Output files are each written atomically (the
+ * temp files a killed earlier report left in these folders are removed first, saying so); a
  * failing record stops the report before anything is written (unless skip_bad). */
 #ifndef SK_REPORT_H
 #define SK_REPORT_H
 
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef enum { SK_PAPER_OFF = 0, SK_PAPER_ON, SK_PAPER_AUTO } sk_paper_mode;
 

@@ -3,7 +3,7 @@
  * through sk_esc_md. */
 #include "report_eval.h"
 
-#include "log.h"
+#include "sk_base.h"
 #include "report_figures.h"
 #include "report_gnuplot.h"
 #include "report_summary.h"
@@ -205,6 +205,7 @@ sk_status sk_report_eval(const sk_report_eval_opts *o, sk_report_eval_result *re
     sk_gp gp;
     int have_gp = 0;
     st = sk_mkdir_p(o->out_dir, err);
+    if (!st) sk_tmp_clean_stale_for(path); /* an eval.md a killed run was writing */
     if (!st) st = sk_sb_write(path, &md, err);
     if (!st) st = sk_gp_init(&gp, dir, o->formats, o->dpi, err);
     if (!st) {

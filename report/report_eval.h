@@ -8,8 +8,8 @@
 #ifndef SK_REPORT_EVAL_H
 #define SK_REPORT_EVAL_H
 
-#include "eval.h"
-#include "sk_common.h"
+#include "sk_records.h"
+#include "sk_base.h"
 
 typedef struct {
     const char *eval_json;   /* the evaluation to render */

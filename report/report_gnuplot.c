@@ -2,7 +2,7 @@
  * landing its figures atomically after checking them (see report_gnuplot.h). */
 #include "report_gnuplot.h"
 
-#include "log.h"
+#include "sk_base.h"
 #include "report_text.h"
 
 #include <errno.h>

@@ -24,8 +24,7 @@
 
 #include <stdint.h>
 
-#include "fileio.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 enum { SK_FMT_PNG = 1, SK_FMT_PDF = 2, SK_FMT_SVG = 4 };
 

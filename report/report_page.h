@@ -7,7 +7,7 @@
 #ifndef SK_REPORT_PAGE_H
 #define SK_REPORT_PAGE_H
 
-#include "fileio.h"
+#include "sk_base.h"
 #include "report_figures.h"
 #include "report_gnuplot.h"
 #include "report_paper.h"

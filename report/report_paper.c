@@ -1,9 +1,8 @@
 /* report_paper.c: reader of the study's runs CSV (see report_paper.h), through the project's
- * RFC 4180 scanner (core/csv.h); errors name file:line and the column. */
+ * RFC 4180 scanner (base/csv.h); errors name file:line and the column. */
 #include "report_paper.h"
 
-#include "csv.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #define SK_REPORT_PAPER_H
 
 #include <stdint.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef struct {
     char arch[48], input_scaling[32], error[64];

@@ -3,8 +3,7 @@
  * sorting and the duplicate rule the report needs. */
 #include "report_records.h"
 
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

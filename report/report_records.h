@@ -10,8 +10,8 @@
 #define SK_REPORT_RECORDS_H
 
 #include <stdint.h>
-#include "record.h"
-#include "sk_common.h"
+#include "sk_records.h"
+#include "sk_base.h"
 
 #define SK_REPORT_MAX_CLASSES SK_RECORD_MAX_CLASSES
 

@@ -34,7 +34,7 @@ static const char *const palette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00"
  * argument of each row is kept; the report links no architecture code). */
 #define SK_MODEL(name, ...) #name,
 static const char *const known_archs[] = {
-#include "models.def"
+#include "../arch/models.def"
 };
 #undef SK_MODEL
 

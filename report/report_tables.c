@@ -410,10 +410,12 @@ static void summary_table(table *t, const sk_report_summary *s)
     }
 }
 
-sk_status sk_report_tables(const char *dir, const sk_report_summary *s, sk_buf *md_out, sk_buf *html_out,
-                           sk_error *err)
+sk_status sk_report_tables(const char *out_dir, const sk_report_summary *s, sk_buf *md_out,
+                           sk_buf *html_out, sk_error *err)
 {
-    sk_status st = sk_mkdir_p(dir, err);
+    sk_status st = sk_mkdir_in(out_dir, "tables", err);
+    char *dir = sk_path_join(out_dir, "tables");
+    if (!st) sk_tmp_clean_stale(dir, NULL); /* tables a killed run was writing */
     void (*const build[])(table *, const sk_report_summary *) = {summary_table, ideal_table, levels_table};
     for (size_t i = 0; i < SK_ARRAY_LEN(build) && !st; i++) {
         table t;
@@ -421,5 +423,6 @@ sk_status sk_report_tables(const char *dir, const sk_report_summary *s, sk_buf *
         st = emit(dir, &t, md_out, html_out, err);
         table_free(&t);
     }
+    free(dir);
     return st;
 }

@@ -12,12 +12,13 @@
 #ifndef SK_REPORT_TABLES_H
 #define SK_REPORT_TABLES_H
 
-#include "fileio.h"
+#include "sk_base.h"
 #include "report_summary.h"
 
-/* Writes the three tables in three formats into dir. The Markdown of all three is also
- * appended to md_out (for the report page) and their HTML to html_out. */
-sk_status sk_report_tables(const char *dir, const sk_report_summary *s, sk_buf *md_out, sk_buf *html_out,
-                           sk_error *err) SK_WUR;
+/* Writes the three tables in three formats into out_dir/tables, a folder made inside out_dir
+ * and never a symbolic link out of it (sk_mkdir_in). The Markdown of all three is also appended
+ * to md_out (for the report page) and their HTML to html_out. */
+sk_status sk_report_tables(const char *out_dir, const sk_report_summary *s, sk_buf *md_out,
+                           sk_buf *html_out, sk_error *err) SK_WUR;
 
 #endif

@@ -2,7 +2,7 @@
  * report_text.h). Escapers treat input as bytes; UTF-8 passes through unchanged except where
  * a byte is special in the target language. */
 #include "report_text.h"
-#include "csv.h"
+#include "sk_base.h"
 
 #include <stdarg.h>
 #include <stdio.h>

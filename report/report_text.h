@@ -7,8 +7,7 @@
 #ifndef SK_REPORT_TEXT_H
 #define SK_REPORT_TEXT_H
 
-#include "fileio.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 /* printf onto the end of b (keeps b NUL-terminated one past len). */
 void sk_sb_puts(sk_buf *b, const char *s);

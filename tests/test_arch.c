@@ -5,8 +5,8 @@
  * order, and depth; then the totals. Also builds each model at 512 (the study's size) with the
  * study's pooling + Dense(3) head and checks the output shapes and that the parameter totals do
  * not depend on the input size. Skipped when the shared folder is absent. */
-#include "arch.h"
-#include "fileio.h"
+#include "sk_arch.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 #include <cjson/cJSON.h>

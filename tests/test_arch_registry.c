@@ -5,9 +5,8 @@
  * head where one is built, a peer target; ids are unique and the X-macro expansion the report
  * uses lists exactly the registry's ids in its order; EfficientNet's initialisers are Keras's
  * VarianceScaling; sk_arch_freeze_stats computes TLR/TPR from the graph and guards zero totals. */
-#include "arch.h"
+#include "sk_arch.h"
 #include "sk_test.h"
-#include "weights_fetch.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -65,7 +64,7 @@ static void test_rows(void)
 /* The ids as report/report_summary.c expands the table. */
 #define SK_MODEL(name, ...) #name,
 static const char *const ids_from_table[] = {
-#include "models.def"
+#include "../arch/models.def"
 };
 #undef SK_MODEL
 

@@ -1,4 +1,5 @@
 // LABELS: dataset
+// LIBS: sk_dataset
 /* test_catalog.c: the CSV catalog reader: the real 10k DR14 export, the study's 19 columns, the
  * minimal objid/ra/dec/class form, quoting/CRLF, and malformed rows reported by line number. */
 #include <math.h>
@@ -6,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "fileio.h"
+#include "sk_dataset.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 static int bad_has(const sk_catalog *c, const char *needle)

@@ -6,10 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "fileio.h"
-#include "graph.h"
-#include "init.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 static sk_graph *build(int classes)

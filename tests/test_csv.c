@@ -1,12 +1,12 @@
 // LABELS: unit dataset
-/* test_csv.c: the one CSV scanner (core/csv.h), whole-field number parsing, and the objects CSV
+// LIBS: sk_dataset
+/* test_csv.c: the one CSV scanner (base/csv.h), whole-field number parsing, and the objects CSV
  * of `dataset cutout` read through them (issue 18, finding 6): quoting, CRLF, BOM, line numbers
  * across quoted newlines, malformed records reported and skipped; an unterminated quote, a
  * negative, non-numeric or too large objid, control bytes or a backslash in a class name and a
  * repeated objid are errors naming the line (a repeat is dropped with --dedupe instead). */
-#include "csv.h"
-#include "cutout.h"
-#include "log.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 #include "sk_test.h"
 
 #include <math.h>

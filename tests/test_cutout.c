@@ -1,5 +1,6 @@
 // LABELS: dataset
 // TIMEOUT: 600
+// LIBS: sk_dataset
 /* test_cutout.c: cutouts from the real SDSS field 3918-3-213. The labelled objects of
  * objects_dev.csv (the brighter half, away from the edges) must sit at the centre of their
  * cutouts (background-subtracted light centroid in a small aperture: median offset < 1 native
@@ -11,13 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cutout.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_dataset.h"
+#include "sk_base.h"
 #include "sk_test.h"
-#include "skds.h"
-#include "stats.h"
-#include "synth.h"
 
 #define SCALE 0.2
 #define NATIVE 0.396127

@@ -15,18 +15,9 @@
 #include <omp.h>
 #endif
 
-#include "callbacks.h"
-#include "checkpoint.h"
-#include "checksum.h"
-#include "fileio.h"
-#include "gemm.h"
-#include "graph.h"
-#include "init.h"
-#include "metrics.h"
-#include "optim.h"
-#include "rng.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "sk_test.h"
-#include "train.h"
 
 void openblas_set_num_threads(int n); /* OpenBLAS's own API; declared here to set it in tests */
 

@@ -4,12 +4,9 @@
  * written and read back field for field and its reader's checks, preds.csv (quoting, float32
  * round trip, empty unknowns), and the fit checks of a data set against a trained cell (dtype,
  * channels, size, classes) with their messages. */
-#include "cell.h"
-#include "eval.h"
-#include "evaluate.h"
-#include "fileio.h"
-#include "predict.h"
-#include "rng.h"
+#include "sk_benchmarks.h"
+#include "sk_records.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 #include <cjson/cJSON.h>

@@ -7,11 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec.h"
-#include "graph.h"
-#include "init.h"
-#include "ops.h"
-#include "rng.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 enum { H = 6, W = 6, C = 3, K = 3, N = 4 };

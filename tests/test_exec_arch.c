@@ -9,11 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch.h"
-#include "exec.h"
-#include "init.h"
-#include "ops.h"
-#include "rng.h"
+#include "sk_arch.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 enum { NB = 2, K = 3 };

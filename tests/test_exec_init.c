@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch.h"
-#include "graph.h"
-#include "init.h"
+#include "sk_arch.h"
+#include "sk_core.h"
 #include "sk_test.h"
 
 static void moments(const float *v, size_t n, double *mean, double *var, double *maxabs)

@@ -8,12 +8,9 @@
  * layer table of ../shared/reference/keras/ (model.layers order, weight order, names, shapes,
  * dtypes, parameter counts). Also: a count that is not an integer is refused, and an unwritable
  * path leaves nothing. Exits 77 (skip) only when everything ran but h5py is missing. */
-#include "arch.h"
-#include "export_h5.h"
-#include "fileio.h"
-#include "rng.h"
+#include "sk_arch.h"
+#include "sk_base.h"
 #include "sk_test.h"
-#include "weights.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 // LABELS: fetch
 // TIMEOUT: 120
+// LIBS: sk_dataset
 /* test_fetch.c: the cutout fetcher against the fault-injecting server on 127.0.0.1: every fault
  * kind ends fetched (after retries) or reported failed, no .part or partial file remains,
  * Retry-After is honoured, a re-run fetches nothing twice and replaces a damaged file, and a run
@@ -14,12 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "catalog.h"
-#include "checksum.h"
-#include "fetch.h"
-#include "fileio.h"
+#include "sk_dataset.h"
+#include "sk_base.h"
 #include "http_server.h"
-#include "log.h"
 #include "sk_test.h"
 
 #define IMG 64

@@ -1,4 +1,5 @@
 // LABELS: fetch
+// LIBS: sk_dataset
 /* test_fetch_http.c: the batch GET engine (dataset/http.h) on its own, against the local
  * server: every job ends in exactly one callback, a check callback's FAIL is not retried while
  * RETRY is, oversized bodies fail, non-retryable statuses fail at once, cancellation stops the
@@ -8,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "../dataset/http.h"
 #include "http_server.h"
-#include "log.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 #define NJOBS 24

@@ -7,24 +7,16 @@
  * FIFO nobody writes to, under a 10 s alarm (SIGALRM kills the test: a hang is a failure), and
  * must fail at once with a message saying the path is a FIFO. The CLI readers of benchmarks and
  * report (suite, baseline, run.json, metrics.jsonl) are covered by test_fifo_cli.sh. */
-#include "catalog.h"
-#include "checkpoint.h"
-#include "checksum.h"
-#include "cutout.h"
-#include "fcache.h"
-#include "fileio.h"
-#include "fits_frame.h"
-#include "image.h"
-#include "import.h"
-#include "manifest.h"
-#include "pack.h"
-#include "report_paper.h"
+#include "sk_dataset.h"
+#include "sk_core.h"
+#include "sk_base.h"
+#include "../core/fcache.h"
+#include "../dataset/fits_frame.h"
+#include "../report/report_paper.h"
 #include "sk_test.h"
-#include "skds.h"
-#include "synth.h"
-#include "weights.h"
-#include "weights_h5.h"
-#include "weights_tfjs.h"
+#include "sk_arch.h"
+#include "../arch/weights_h5.h"
+#include "../arch/weights_tfjs.h"
 
 #include <stdlib.h>
 #include <string.h>

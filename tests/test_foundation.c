@@ -1,9 +1,7 @@
 // LABELS: unit
+// LIBS: sk_base
 /* test_foundation.c: errors, RNG known answers, checksums, atomic writes, LE fields, progress. */
-#include "checksum.h"
-#include "fileio.h"
-#include "log.h"
-#include "rng.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 #include <stdlib.h>

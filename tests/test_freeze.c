@@ -8,14 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec.h"
-#include "graph.h"
-#include "init.h"
-#include "metrics.h"
-#include "optim.h"
-#include "rng.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "sk_test.h"
-#include "train.h"
 
 enum { H = 8, W = 8, C = 3, K = 3, NIMG = 20 };
 

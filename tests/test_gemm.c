@@ -17,8 +17,8 @@
 #include <omp.h>
 #endif
 
-#include "gemm.h"
-#include "rng.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 void openblas_set_num_threads(int n); /* OpenBLAS's own API; declared here to set it in tests */

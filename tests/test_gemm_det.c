@@ -5,8 +5,8 @@
  * rows), all four transpose cases, beta 0 and 1, leading dimensions above the minimum and
  * pointers off 64-byte alignment; K == 0; a row's bits do not depend on M or on its position in
  * the call; NaN and Inf propagate as in the reference; beta == 0 ignores NaN already in C. */
-#include "gemm_det.h"
-#include "rng.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 #include <stdlib.h>

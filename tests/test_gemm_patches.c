@@ -5,8 +5,8 @@
  * strides 1..3, 'same' and 'valid' padding and padding wider than the window's reach, channel
  * counts that are and are not multiples of the tile height (so tiles straddle taps), beta 0 and
  * 1, and leading dimensions above the minimum. */
-#include "gemm_det.h"
-#include "rng.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 #include <stdlib.h>

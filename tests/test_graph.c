@@ -3,7 +3,7 @@
  * counts and variable layout), the Keras model.layers ordering and depths on a small branching
  * (ResNet-like) graph, and freezing with needs_grad propagation. Expected values are worked out
  * by hand from Keras's rules (see the comments). */
-#include "graph.h"
+#include "sk_core.h"
 #include "sk_test.h"
 
 #include <string.h>

@@ -1,11 +1,10 @@
 // LABELS: unit dataset
+// LIBS: sk_dataset
 /* test_image.c: TF half-pixel bilinear and area resize against values worked out by hand,
  * float -> uint8 rounding, JPEG/PNG round trips and conversions (grey, alpha), and bad input:
  * truncated and bit-flipped JPEG/PNG, non-images, decompression bombs refused before decoding. */
-#include "checksum.h"
-#include "fileio.h"
-#include "image.h"
-#include "rng.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 #include "sk_test.h"
 
 #include <stdlib.h>

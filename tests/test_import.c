@@ -1,4 +1,5 @@
 // LABELS: unit dataset
+// LIBS: sk_dataset
 /* test_import.c: archives written by the test with libarchive's writer: good ones in every
  * container/filter (tar, tar.gz, tar.xz, tar.zst when built in, zip) and a plain folder, then
  * hostile ones: absolute paths, "..", symbolic and hard links, device files, oversized entries
@@ -9,11 +10,8 @@
  * overwrite; a refused entry after good ones leaves the output exactly as it was; stale staging
  * folders of killed imports are removed on the next run (and pack refuses one); a FIFO given as
  * the archive is refused without blocking. */
-#include "fileio.h"
-#include "image.h"
-#include "import.h"
-#include "log.h"
-#include "pack.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 #include "sk_test.h"
 
 #include <archive.h>

@@ -1,11 +1,12 @@
 // LABELS: unit dataset
+// LIBS: sk_dataset
 /* test_lupton.c: the asinh colour composite on known values: zero, the linear regime, a
  * hand-computed mid value, colour-preserving saturation, monotonicity, bad inputs, and the
  * uint8 image path with strided planes. */
 #include <math.h>
 #include <string.h>
 
-#include "lupton.h"
+#include "../dataset/lupton.h"
 #include "sk_test.h"
 
 int main(void)

@@ -1,4 +1,5 @@
 // LABELS: unit dataset
+// LIBS: sk_dataset
 /* test_manifest.c: manifest.tsv, the one reader and writer (dataset/manifest.h).
  * Round trip of every writer's layout (fetch, cutout, synth, export); strict parsing (issue 18,
  * finding 7): "22=9.33" is not ra 22, ra -1 and ra 360 are out of range, a header without objid
@@ -6,10 +7,8 @@
  * count, a file outside its class folder, "..", a bad sha256, a file listed twice; the writer
  * refuses what the reader would; errors name the line and the column. pack refuses a bad
  * manifest in its input folder instead of ignoring it. */
-#include "fileio.h"
-#include "image.h"
-#include "manifest.h"
-#include "pack.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 #include "sk_test.h"
 
 #include <math.h>

@@ -1,4 +1,5 @@
 // LABELS: unit dataset
+// LIBS: sk_dataset
 /* test_mt19937.c: MT19937 and NumPy's legacy RandomState.shuffle against known answers made once
  * with NumPy 1.24.2 (Debian python3-numpy) and committed in tests/data/numpy_mt19937.txt:
  *
@@ -13,8 +14,8 @@
  *     rs = np.random.RandomState(99); mx = 2**40 + 4  # the 64-bit masked-rejection branch
  *     print("interval64 99", mx, *rs.randint(0, mx + 1, size=6, dtype=np.uint64))
  */
-#include "fileio.h"
-#include "mt19937.h"
+#include "sk_base.h"
+#include "../dataset/mt19937.h"
 #include "sk_test.h"
 
 #include <stdlib.h>

@@ -23,10 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec.h"
-#include "exec_internal.h"
-#include "graph.h"
-#include "rng.h"
+#include "sk_core.h"
+#include "../core/exec_internal.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 enum { H = 6, W = 6, C = 3, F = 4, K = 3, N = 3 };

@@ -6,8 +6,8 @@
  * global normalised error ||a - n|| / (||a|| + ||n||) over the checked elements (all of them for
  * small tensors, an evenly spaced subset otherwise). Inputs are kept more than 2h away from the
  * kinks of ReLU/ReLU6, and max-pool windows hold distinct values spaced wider than 2h. */
-#include "ops.h"
-#include "rng.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 #include <stdlib.h>

@@ -5,8 +5,8 @@
  * TF 'same' padding table, a tiny convolution, a BN training step with its moving update,
  * weighted cross-entropy in both modes, average/max pooling at the edges, dropout masks; and
  * thread-count independence of the kernels that reduce without BLAS. */
-#include "ops.h"
-#include "rng.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "sk_test.h"
 
 #include <stdlib.h>

@@ -6,9 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "callbacks.h"
-#include "metrics.h"
-#include "optim.h"
+#include "sk_core.h"
 #include "sk_test.h"
 
 static void test_adam(void)

@@ -1,4 +1,5 @@
 // LABELS: unit dataset
+// LIBS: sk_dataset
 /* test_pack.c: pack a small class tree written by the test and check Keras' rules exactly:
  * sorted classes (empty ones kept), os.walk order (roots sorted as strings, so "s t" comes before
  * "s/u"), case-insensitive extensions, NumPy RandomState(seed).shuffle order and the last
@@ -9,12 +10,9 @@
  *                        np.random.RandomState(123).shuffle(p); print(p)"
  *   -> [5, 0, 4, 9, 8, 7, 10, 3, 1, 6, 11, 2]; seed 7 -> [7, 10, 2, 5, 0, 1, 11, 8, 3, 6, 9, 4]
  *   int(0.2*12) = 2, int(0.25*12) = 3, int(0.29*100) = 28 (0.29*100 = 28.999999999999996). */
-#include "checksum.h"
-#include "fileio.h"
-#include "image.h"
-#include "pack.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 #include "sk_test.h"
-#include "skds.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,12 +5,10 @@
  * and class, the object the server refuses (404) named and left out, the cutouts kept beside
  * the output. The model is a small seeded MobileNetV2 checkpoint with its head and class names
  * (no training needed: predict only reads weights). */
-#include "cell.h"
-#include "checkpoint.h"
-#include "fileio.h"
+#include "sk_benchmarks.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "http_server.h"
-#include "log.h"
-#include "predict.h"
 #include "sk_test.h"
 
 #include <math.h>

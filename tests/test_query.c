@@ -1,4 +1,5 @@
 // LABELS: fetch
+// LIBS: sk_dataset
 /* test_query.c: the SkyServer SQL query against the local server: a canned SkyServer CSV
  * (#Table1 line) is validated and written without that line, the request carries the study's
  * SQL, an HTML error page or a wrong header is refused and nothing is written, a retry after a
@@ -8,11 +9,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "catalog.h"
-#include "fileio.h"
+#include "sk_dataset.h"
+#include "sk_base.h"
 #include "http_server.h"
-#include "log.h"
-#include "query.h"
 #include "sk_test.h"
 
 static const char CSV_BODY[] =

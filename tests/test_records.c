@@ -1,4 +1,5 @@
 // LABELS: unit
+// LIBS: sk_records
 /* test_records.c: the records library (records/record.h). A record written by an earlier
  * skytune (tests/data/records_v1_770a456) and the report fixture are read; written again, a
  * record is the same document (the platform block aside, which describes the writing binary);
@@ -6,8 +7,8 @@
  * the optional fields loads; the resume reader requires every epoch field; speed.json's build
  * block is run.json's (one vocabulary); bench check's field lists come from the table; the walk
  * finds DONE, incomplete and FAILED cells in name order. */
-#include "fileio.h"
-#include "record.h"
+#include "sk_base.h"
+#include "sk_records.h"
 #include "sk_test.h"
 
 #include <cjson/cJSON.h>

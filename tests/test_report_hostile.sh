@@ -5,11 +5,13 @@
 #      the fixed default date);
 #   2. a SIGKILL of the whole process group at several moments of a report leaves every figure
 #      absent, the previous complete one or the new complete one, no gnuplot behind, and the
-#      next run removes the temp files the kill left (saying so) and completes;
+#      next run removes the temp files the kill left (saying so) and completes, in figures/,
+#      tables/ and the page's folder alike (a kill just before a table's or the page's rename
+#      leaves one there deterministically; the timed kills reach them on a loaded machine);
 #   3. gnuplot dies with skytune when only skytune is killed (PR_SET_PDEATHSIG);
 #   4. a full disk for gnuplot (RLIMIT_FSIZE: killed by SIGXFSZ, or with SIGXFSZ ignored exiting
 #      0 after short writes) is an error naming the figure, and no figure is truncated;
-#   5. a figures/ folder that is a symbolic link out of the output folder is refused.
+#   5. a figures/ or tables/ folder that is a symbolic link out of the output folder is refused.
 set -u
 pass=0; fail=0
 ok() { if "$@"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $*"; fi; }
@@ -90,6 +92,16 @@ ok test $? -eq 0
 ok grep -q "removed stale temporary file .*acc_tlr.png.tmp.999999999" "$T/r3.log"
 ok no_temps "$T/out"
 ok diff -r "$T/ref/figures" "$T/out/figures"
+for at in tables/levels.csv out/index.md; do
+  SKYTUNE_TEST_KILL_AT="$at" "$SKYTUNE" "${ARGS[@]}" >"$T/kill.log" 2>&1
+  ok test $? -eq 137
+  ok test -n "$(find "$T/out" -path "*$at.tmp.*")"
+  "$SKYTUNE" "${ARGS[@]}" >"$T/after.log" 2>&1
+  ok test $? -eq 0
+  ok grep -q "removed stale temporary file .*$at.tmp.[0-9]" "$T/after.log"
+  ok no_temps "$T/out"
+done
+ok diff -r "$T/ref" "$T/out"
 
 # 3. Only skytune is killed while gnuplot runs: gnuplot must not outlive it.
 mkdir -p "$T/slowbin"
@@ -136,13 +148,18 @@ SHEOF
   ok no_temps "$T/full"
 done
 
-# 5. figures/ of the output that is a symbolic link out of it: refused, nothing written there.
-mkdir -p "$T/linked/out" "$T/elsewhere"
-ln -s "$T/elsewhere" "$T/linked/out/figures"
-"$SKYTUNE" report --results "$FIX" --out "$T/linked/out" --paper off --formats svg >"$T/linked.log" 2>&1
-ok test $? -eq 1
-ok grep -q "figures: is a symbolic link; refusing to write figures through it" "$T/linked.log"
-ok test -z "$(ls "$T/elsewhere")"
+# 5. figures/ or tables/ of the output that is a symbolic link out of it: refused, nothing
+#    written there. $1: the folder, $2: the message expected.
+linked_out() {
+  mkdir -p "$T/linked-$1/out" "$T/elsewhere-$1"
+  ln -s "$T/elsewhere-$1" "$T/linked-$1/out/$1"
+  "$SKYTUNE" report --results "$FIX" --out "$T/linked-$1/out" --paper off --formats svg >"$T/linked-$1.log" 2>&1
+  ok test $? -eq 1
+  ok grep -q "$2" "$T/linked-$1.log"
+  ok test -z "$(ls "$T/elsewhere-$1")"
+}
+linked_out figures "figures: is a symbolic link; refusing to write figures through it"
+linked_out tables "tables: is a symbolic link (to $T/elsewhere-tables); refusing to write through it"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && rm -rf "$T"

@@ -1,16 +1,16 @@
 // LABELS: unit
+// LIBS: sk_report
 /* test_report_unit.c: the report's pieces without gnuplot: escapers for every target language,
  * statistics over seeds and the ideal-level rule, the study CSV reader, and the result-record
  * loader's errors (truncated JSON, missing and ill-typed fields, wrong schema version, epoch
  * count mismatch, incomplete cells ignored, duplicates refused). */
 #include "sk_test.h"
 
-#include "fileio.h"
-#include "log.h"
-#include "report_paper.h"
-#include "report_records.h"
-#include "report_summary.h"
-#include "report_text.h"
+#include "sk_base.h"
+#include "../report/report_paper.h"
+#include "../report/report_records.h"
+#include "../report/report_summary.h"
+#include "sk_report.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -16,12 +16,11 @@
  * start from the initialisers and the log, run.json and the report say so. The data sets of the
  * two runs hold the same images, labels and split; not the same bytes, since their provenance
  * names the run's folder and its manifest, which records each download's history. */
-#include "fileio.h"
+#include "sk_base.h"
 #include "http_server.h"
 #include "keras_h5.h"
-#include "checksum.h"
 #include "sk_test.h"
-#include "skds.h"
+#include "sk_dataset.h"
 
 #include <fcntl.h>
 #include <signal.h>

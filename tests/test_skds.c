@@ -1,13 +1,12 @@
 // LABELS: unit dataset
+// LIBS: sk_dataset
 /* test_skds.c: .skds round trip (uint8 and float32), exact byte layout facts, and hostile input:
  * truncation at every length, a bit flip at every byte, wrong version, bad fields; the writer's
  * argument checks and atomicity. Every corrupt buffer is a fresh exact-size allocation so ASan
  * catches any read past the end. */
-#include "checksum.h"
-#include "fileio.h"
-#include "rng.h"
+#include "sk_base.h"
 #include "sk_test.h"
-#include "skds.h"
+#include "sk_dataset.h"
 
 #include <stdlib.h>
 #include <string.h>

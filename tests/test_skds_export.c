@@ -1,12 +1,11 @@
 // LABELS: unit dataset
+// LIBS: sk_dataset
 /* test_skds_export.c: .skds -> NPY files (exact header text, 64-byte alignment, data equal to the
  * records) and -> tar.gz (two exports byte-identical, gzip time cleared, entries in record order
  * with mtime 0 / uid 0 / no owner names, PNGs decoding to the stored pixels). */
-#include "export.h"
-#include "fileio.h"
-#include "image.h"
+#include "sk_dataset.h"
+#include "sk_base.h"
 #include "sk_test.h"
-#include "skds.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -3,12 +3,10 @@
  * DONE cells left out of the array, the #SBATCH lines, option checks, shell quoting, and the
  * generated sweep.sbatch run by bash as array task 2 with a fake skytune that records its
  * arguments (paths with blanks and single quotes must arrive intact). */
-#include "fileio.h"
-#include "record.h"
+#include "sk_base.h"
+#include "sk_records.h"
 #include "sk_test.h"
-#include "slurm.h"
-#include "suite.h"
-#include "sweep.h"
+#include "sk_benchmarks.h"
 
 #include <stdlib.h>
 #include <string.h>

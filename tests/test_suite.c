@@ -1,9 +1,9 @@
 // LABELS: unit
 /* test_suite.c: the strict suite parser, level ranges, the cell grid, --only filters, and the
  * committed suites parse. */
-#include "record.h"
+#include "sk_records.h"
 #include "sk_test.h"
-#include "suite.h"
+#include "sk_benchmarks.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 // LABELS: unit dataset determinism
+// LIBS: sk_dataset
 /* test_synth.c: the simulator: calibration regenerates synth_calib.h byte for byte, exact class
  * counts, per-object determinism (independent of n, output size and thread count), photometry
  * and noise at the SDSS levels it claims, .skds and folder output, and the accuracy of a
@@ -11,12 +12,9 @@
 #include <omp.h>
 #endif
 
-#include "fileio.h"
-#include "pack.h"
-#include "rng.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 #include "sk_test.h"
-#include "skds.h"
-#include "synth.h"
 
 static void test_calibration(void)
 {

@@ -1,4 +1,5 @@
 // LABELS: unit dataset
+// LIBS: sk_dataset
 /* test_wcs.c: TAN projection: the reference pixel maps to CRVAL, pixel -> sky -> pixel round
  * trips over a whole SDSS frame, the real r-band WCS of frame 3918-3-213 reproduces the ra/dec
  * of objects_dev.csv (computed independently from the same header), RA wrap-around, the pole,
@@ -7,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "sk_base.h"
 #include "sk_test.h"
-#include "wcs.h"
+#include "../dataset/wcs.h"
 
 /* The r-band WCS of frame-r-003918-3-0213 (header values). */
 static sk_wcs frame_r(void)

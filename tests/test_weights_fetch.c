@@ -4,11 +4,9 @@
  * and 500, a connection cut short, a refused connection, redirects, the cache (hit, corrupt
  * entry re-downloaded), the cache directory rule, and the URL/hash table itself.
  * Never touches the internet. */
-#include "checksum.h"
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 #include "sk_test.h"
-#include "weights_fetch.h"
+#include "sk_arch.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -4,15 +4,12 @@
  * and BN state), missing/unused tensors are named, shapes are checked, corrupt files give clear
  * errors and leave the graph untouched; the legacy ResNet50 name table; Keras layouts
  * (model_weights group, chunked layer_names, layer names containing '/'). */
-#include "checksum.h"
-#include "fileio.h"
-#include "graph.h"
+#include "sk_base.h"
+#include "sk_core.h"
 #include "sk_test.h"
-#include "weights.h"
-#include "checkpoint.h"
-#include "weights_h5.h"
-#include "weights_import.h"
-#include "weights_tfjs.h"
+#include "sk_arch.h"
+#include "../arch/weights_h5.h"
+#include "../arch/weights_tfjs.h"
 
 #include <hdf5.h>
 #include <math.h>

@@ -1,10 +1,9 @@
 // LABELS: unit
 /* test_weights_md5.c: MD5 known answers (RFC 1321 appendix A.5), streaming in odd pieces equals
  * one shot, and the md5/sha256 file check used to verify Keras weight files. */
-#include "checksum.h"
-#include "fileio.h"
+#include "sk_base.h"
 #include "sk_test.h"
-#include "weights_fetch.h"
+#include "sk_arch.h"
 
 #include <stdlib.h>
 #include <string.h>

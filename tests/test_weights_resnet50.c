@@ -9,16 +9,13 @@
  * The same tensors written as a Keras 2.2 HDF5 weight file (layer_names / weight_names layout)
  * must read back bit-identical through the HDF5 reader. Skipped (77) when the weights or the
  * shared images are absent. */
-#include "exec.h"
-#include "fileio.h"
-#include "graph.h"
+#include "sk_core.h"
+#include "sk_base.h"
 #include "keras_h5.h"
-#include "log.h"
 #include "sk_test.h"
-#include "weights.h"
-#include "weights_fetch.h"
-#include "weights_h5.h"
-#include "weights_tfjs.h"
+#include "sk_arch.h"
+#include "../arch/weights_h5.h"
+#include "../arch/weights_tfjs.h"
 
 #include <hdf5.h>
 #include <stdlib.h>

@@ -26,17 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch.h"
-#include "cutout.h"
-#include "exec.h"
-#include "exec_internal.h" /* sk_exec_new_unshared, the arena buffers: decisions (rule A) */
-#include "fileio.h"
-#include "graph.h"
-#include "ops.h"
-#include "optim.h"
-#include "speed.h"
-#include "synth.h"
-#include "weights.h"
+#include "sk_arch.h"
+#include "sk_dataset.h"
+#include "sk_core.h"
+#include "../../core/exec_internal.h" /* sk_exec_new_unshared, the arena buffers: decisions (rule A) */
+#include "sk_base.h"
+#include "../../benchmarks/speed.h"
 
 #define NB 4
 #define K 3

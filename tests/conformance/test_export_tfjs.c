@@ -11,13 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch.h"
-#include "export_tfjs.h"
-#include "fileio.h"
-#include "init.h"
+#include "sk_arch.h"
+#include "sk_base.h"
+#include "sk_core.h"
 #include "sk_test.h"
-#include "weights.h"
-#include "weights_tfjs.h"
+#include "../../arch/weights_tfjs.h"
 
 static cJSON *read_json(const char *path)
 {

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sk_common.h"
+#include "sk_base.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,9 +1,9 @@
 /* fuzz_archive.c: `dataset import` of an archive (dataset/import.h), from memory into a fresh
  * folder. Whatever the archive, nothing may be written outside that folder and a failed import
  * must leave it as it was (absent). */
-#include "fileio.h"
+#include "sk_base.h"
 #include "fuzz.h"
-#include "import.h"
+#include "sk_dataset.h"
 
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* fuzz_catalog.c: CSV catalogs (dataset/catalog.h). Every kept row must satisfy the catalog's
  * invariants whatever the input. */
-#include "catalog.h"
+#include "sk_dataset.h"
 #include "fuzz.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /* fuzz_eval_json.c: eval.json as `skytune evaluate` hands it to the report (records/eval.h):
  * every reader check on arbitrary bytes; an accepted file has consistent counts and curves. */
-#include "eval.h"
+#include "sk_records.h"
 #include "fuzz.h"
 
 #include <stdlib.h>

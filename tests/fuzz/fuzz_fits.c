@@ -1,6 +1,6 @@
 /* fuzz_fits.c: SDSS frame files (dataset/fits_frame.h): FITS in memory, and the same bytes as a
  * bzip2 stream (the .fits.bz2 path), under a small size limit. */
-#include "fits_frame.h"
+#include "../../dataset/fits_frame.h"
 #include "fuzz.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* fuzz_h5.c: the Keras HDF5 weight reader (arch/weights_h5.h), through libhdf5 on a file. */
 #include "fuzz.h"
-#include "weights.h"
-#include "weights_h5.h"
+#include "sk_arch.h"
+#include "../../arch/weights_h5.h"
 
 #include <stdlib.h>
 

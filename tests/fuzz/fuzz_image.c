@@ -1,7 +1,7 @@
 /* fuzz_image.c: the JPEG and PNG decoders (dataset/image.h), TensorFlow's settings and the fast
  * DCT-scaled path; a decoded image has the size it says. */
 #include "fuzz.h"
-#include "image.h"
+#include "sk_dataset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
 /* fuzz_manifest.c: manifest.tsv (dataset/manifest.h). What the reader accepts, the writer
  * formats and the reader accepts again, row for row. */
 #include "fuzz.h"
-#include "manifest.h"
+#include "sk_dataset.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* fuzz_model_json.c: the TF.js layers model.json reader (arch/weights_tfjs.h). The input is
  * model.json; a 64-byte shard w.bin sits beside it, so manifests that name it read data. */
 #include "fuzz.h"
-#include "weights.h"
-#include "weights_tfjs.h"
+#include "sk_arch.h"
+#include "../../arch/weights_tfjs.h"
 
 #include <stdlib.h>
 

@@ -1,8 +1,7 @@
 /* fuzz_objects.c: the objects CSV of `dataset cutout` (dataset/cutout.h), with and without
  * --dedupe. Accepted objects must be in range, uniquely numbered, with safe class names. */
-#include "cutout.h"
+#include "sk_dataset.h"
 #include "fuzz.h"
-#include "skds.h"
 
 #include <stdlib.h>
 

@@ -2,7 +2,7 @@
  * (report/report_records.h). The input is run.json, a NUL byte, then metrics.jsonl (without a
  * NUL: run.json only, metrics.jsonl empty); a DONE marker makes the folder a complete cell. */
 #include "fuzz.h"
-#include "report_records.h"
+#include "../../report/report_records.h"
 
 #include <stdlib.h>
 #include <string.h>

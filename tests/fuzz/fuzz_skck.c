@@ -1,5 +1,5 @@
 /* fuzz_skck.c: the .skck checkpoint reader (core/checkpoint.h). */
-#include "checkpoint.h"
+#include "sk_core.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

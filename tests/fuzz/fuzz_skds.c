@@ -1,7 +1,7 @@
 /* fuzz_skds.c: the .skds reader (dataset/skds.h), with and without the pixel CRC; every record
  * of an accepted file is readable. */
 #include "fuzz.h"
-#include "skds.h"
+#include "sk_dataset.h"
 
 #include <stdlib.h>
 

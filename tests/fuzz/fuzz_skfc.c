@@ -1,7 +1,7 @@
 /* fuzz_skfc.c: the frozen-prefix cache reader (core/fcache.h): the input is the cache entry of
  * a fixed key, loaded as 2 images of 8 floats. */
-#include "fcache.h"
-#include "fileio.h"
+#include "../../core/fcache.h"
+#include "sk_base.h"
 #include "fuzz.h"
 
 #include <stdlib.h>

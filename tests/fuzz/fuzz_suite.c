@@ -1,7 +1,7 @@
 /* fuzz_suite.c: benchmark suite files (benchmarks/suite.h); the cells of an accepted suite can
  * be listed. */
 #include "fuzz.h"
-#include "suite.h"
+#include "sk_benchmarks.h"
 
 #include <stdlib.h>
 

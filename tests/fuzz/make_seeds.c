@@ -6,11 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "fcache.h"
-#include "fileio.h"
-#include "image.h"
-#include "skds.h"
+#include "sk_core.h"
+#include "../../core/fcache.h"
+#include "sk_base.h"
+#include "sk_dataset.h"
 
 static void put(const char *root, const char *harness, const char *name, const void *data, size_t n)
 {

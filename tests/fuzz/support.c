@@ -6,8 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "log.h"
+#include "sk_base.h"
 
 static char g_dir[4096];
 

@@ -22,8 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "sk_common.h"
+#include "sk_base.h"
 
 typedef struct {
     char *match;
@@ -165,6 +164,12 @@ static const jpeg_entry *get_jpeg(sk_test_server *s, int w, int h)
     pthread_mutex_unlock(&s->mu);
     free(e.data);
     return r;
+}
+
+size_t sk_test_server_jpeg_size(sk_test_server *s, int w, int h)
+{
+    const jpeg_entry *je = get_jpeg(s, w, h);
+    return je ? je->len : 0;
 }
 
 static int query_int(const char *target, const char *key, int def)

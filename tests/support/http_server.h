@@ -55,5 +55,7 @@ int sk_test_server_max_per_target(sk_test_server *s, char *which, size_t cap);
 int sk_test_server_times(sk_test_server *s, const char *match, double *t, int cap);
 /* The most recent target containing match, percent-decoded, into buf; 0 if found, -1 if not. */
 int sk_test_server_last_target(sk_test_server *s, const char *match, char *buf, size_t cap);
+/* Bytes of the JPEG the server answers a w x h cutout request with (0 if it has none). */
+size_t sk_test_server_jpeg_size(sk_test_server *s, int w, int h);
 
 #endif

@@ -1,7 +1,7 @@
 /* keras_h5.c: Keras HDF5 weight files written by tests (keras_h5.h). */
 #include "keras_h5.h"
-#include "arch.h"
-#include "init.h"
+#include "sk_arch.h"
+#include "sk_core.h"
 
 #include <hdf5.h>
 #include <stdio.h>

@@ -5,8 +5,8 @@
 #define SK_TEST_KERAS_H5_H
 
 #include <stdint.h>
-#include "sk_common.h"
-#include "weights.h"
+#include "sk_base.h"
+#include "sk_arch.h"
 
 /* Writes ws (layers in order of first appearance). Returns 0 on success. */
 int sk_test_write_keras_h5(const char *path, const sk_wset *ws);

@@ -1,6 +1,6 @@
 /* sk_test.c: the test harness. */
 #include "sk_test.h"
-#include "fileio.h"
+#include "sk_base.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "sk_common.h"
+#include "sk_base.h"
 
 extern int sk_test_passed, sk_test_failed;
 

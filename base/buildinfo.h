@@ -21,9 +21,21 @@ typedef struct {
     char openblas_coretype_env[64]; /* OPENBLAS_CORETYPE, or "" */
 } sk_buildinfo;
 
+/* The GEMM facts of a program that computes with one. The engine registers its own (core/gemm.c,
+ * before main), so the base library names no GEMM; without a registration (a program that
+ * links no engine) blas, blas_config and blas_core read "none". g must outlive the program. */
+typedef struct {
+    const char *(*name)(void);
+    const char *(*config)(void);   /* may return NULL: "unknown" */
+    const char *(*corename)(void); /* may return NULL: "unknown" */
+} sk_buildinfo_gemm;
+void sk_buildinfo_set_gemm(const sk_buildinfo_gemm *g);
+
 /* Fills everything; never fails (unknown facts become "unknown"). */
 void sk_buildinfo_get(sk_buildinfo *bi);
 /* The multi-line text of `skytune --version`. */
 void sk_buildinfo_print(FILE *out);
+/* "skytune/VERSION", the User-Agent of every HTTP request; a static string. */
+const char *sk_buildinfo_user_agent(void);
 
 #endif

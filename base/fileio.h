@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include "sk_common.h"
+#include "error.h"
 
 typedef struct {
     FILE *fp;

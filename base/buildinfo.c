@@ -1,6 +1,5 @@
 /* buildinfo.c: collects build and platform facts. */
 #include "buildinfo.h"
-#include "gemm.h"
 #include "sk_buildinfo.h"
 #include "sk_gitrev.h"
 
@@ -39,6 +38,10 @@ static void read_cpu_model(char *out, size_t cap)
     fclose(fp);
 }
 
+static const sk_buildinfo_gemm *g_gemm;
+
+void sk_buildinfo_set_gemm(const sk_buildinfo_gemm *g) { g_gemm = g; }
+
 void sk_buildinfo_get(sk_buildinfo *bi)
 {
     memset(bi, 0, sizeof *bi);
@@ -48,9 +51,9 @@ void sk_buildinfo_get(sk_buildinfo *bi)
     bi->build_type = SK_BUILD_TYPE;
     bi->flags = SK_BUILD_FLAGS;
     bi->sanitize = SK_BUILD_SANITIZE;
-    bi->blas = sk_blas_name();
-    const char *cfg = sk_blas_config();
-    const char *core = sk_blas_corename();
+    bi->blas = g_gemm ? g_gemm->name() : "none";
+    const char *cfg = g_gemm ? g_gemm->config() : "none";
+    const char *core = g_gemm ? g_gemm->corename() : "none";
     snprintf(bi->blas_config, sizeof bi->blas_config, "%s", cfg ? cfg : "unknown");
     snprintf(bi->blas_core, sizeof bi->blas_core, "%s", core ? core : "unknown");
     /* OpenBLAS pads its config string with a trailing space. */
@@ -80,3 +83,5 @@ void sk_buildinfo_print(FILE *out)
     fprintf(out, "openmp:       %d max threads\n", bi.omp_max_threads);
     fprintf(out, "cpu:          %s\n", bi.cpu_model);
 }
+
+const char *sk_buildinfo_user_agent(void) { return "skytune/" SK_VERSION_STRING; }

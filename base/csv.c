@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sk_common.h"
+#include "error.h"
 
 void sk_csv_init(sk_csv *s, const char *buf, size_t n)
 {

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include "sk_common.h"
+#include "error.h"
 
 typedef enum { SK_LOG_DEBUG = 0, SK_LOG_INFO, SK_LOG_WARN, SK_LOG_ERROR, SK_LOG_SILENT } sk_log_level;
 

@@ -1,6 +1,6 @@
 /* rng.c: Philox4x32-10 and the draws built on it. */
 #include "rng.h"
-#include "sk_common.h"
+#include "error.h"
 
 #include <math.h>
 

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "sk_common.h"
+#include "error.h"
 
 /* CRC-32 of buf continuing from crc (start with 0). Same values as zlib's crc32(). */
 uint32_t sk_crc32(uint32_t crc, const void *buf, size_t n);

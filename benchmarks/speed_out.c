@@ -282,10 +282,21 @@ void sk_speed_print(FILE *out, const sk_speed_cell *cells, int n, const sk_gemm_
         }
         double pt = peer_num(pc, "train_images_per_s"), pi = peer_num(pc, "infer_images_per_s");
         double st = ips(&c->train, c->batch), si = ips(&c->infer, c->batch);
+        const cJSON *pe = cJSON_GetObjectItemCaseSensitive(pc, "error");
+        if (!isfinite(pt)) { /* the peer failed this cell (out of memory, say): say so */
+            fprintf(out, "%-14s %4d %-5s %10.1f %10s %7s %6s  PyTorch: %s (skytune peak RSS "
+                    "%.2f GiB)\n", c->arch, c->size, c->level, st, "-", "-", "",
+                    cJSON_IsString(pe) ? pe->valuestring : "no number",
+                    (double)c->peak_rss_bytes / (1024.0 * 1024.0 * 1024.0));
+            continue;
+        }
         double rt = st / pt;
-        fprintf(out, "%-14s %4d %-5s %10.1f %10.1f %7.2f %6s  %10.1f %10.1f %7.2f\n", c->arch,
-                c->size, c->level, st, pt, rt, rt >= peer_target(c->arch, c->level) ? "ok" : "MISS", si,
-                pi, si / pi);
+        fprintf(out, "%-14s %4d %-5s %10.1f %10.1f %7.2f %6s", c->arch, c->size, c->level, st, pt,
+                rt, rt >= peer_target(c->arch, c->level) ? "ok" : "MISS");
+        if (c->infer.reps && isfinite(pi))
+            fprintf(out, "  %10.1f %10.1f %7.2f\n", si, pi, si / pi);
+        else
+            fprintf(out, "  %10s %10s %7s\n", "-", "-", "-");
     }
 }
 

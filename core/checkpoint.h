@@ -20,7 +20,7 @@
 #include "optim.h"
 #include "sk_common.h"
 
-#define SK_CKPT_VERSION 1
+#define SK_CKPT_VERSION 2
 #define SK_CKPT_MAX_DIMS 8
 #define SK_CKPT_NAME_MAX 160
 #define SK_CKPT_MAX_KV 64

@@ -99,6 +99,18 @@ assert abs(p["train_ratio"] - c["train"]["images_per_s"] / 10.0) < 1e-9
 assert abs(p["infer_ratio"] - c["infer"]["images_per_s"] / 20.0) < 1e-9
 assert p["train_target"] == 1.2  # head: issue 17 asks 1.2x in every cell (2x only at full)
 EOF
+# a cell the peer could not run (out of memory at 512 px, say): its reason in the table, no nan
+cat > "$T/peer_err.json" <<'EOF'
+{"peer": "pytorch", "schema": 1, "torch_version": "test", "absent": [],
+ "cells": [{"arch": "mobilenetv2", "size": 32, "batch": 4, "level": "head",
+            "error": "child killed by signal 9 (likely out of memory)"}]}
+EOF
+"$SKYTUNE" bench speed --arch mobilenetv2 --sizes 32 --levels head --batch 4 --repeats 1 --warmup 0 \
+  --no-gemm-rates --no-infer --no-cached --peer-json "$T/peer_err.json" --out "$T/err.json" > "$T/err.txt" 2>&1
+ok test $? -eq 0
+ok grep -q 'head .* PyTorch: child killed by signal 9 (likely out of memory) (skytune peak RSS' "$T/err.txt"
+ok sh -c "! grep -qi nan '$T/err.txt'"
+ok $PY -c "import json,sys; p=json.load(open(sys.argv[1]))['cells'][0]['peer']; assert 'train_ratio' not in p and p['error'].startswith('child killed'), p" "$T/err.json"
 echo '{"peer": "pytorch", "schema": 2, "cells": []}' > "$T/bad.json"
 ok status_is 1 "$SKYTUNE" bench speed --arch mobilenetv2 --sizes 32 --levels head --batch 2 --repeats 1 \
   --warmup 0 --no-gemm-rates --no-infer --no-cached --peer-json "$T/bad.json" --out "$T/x.json"

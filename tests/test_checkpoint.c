@@ -65,7 +65,7 @@ static void check_damage(const char *dir, const char *path)
     expect_bad(dir, "magic.skck", bad, n, SK_EFORMAT, "field 'magic'");
     memcpy(bad, good, n);
     bad[8] = 9;
-    expect_bad(dir, "version.skck", bad, n, SK_EVERSION, "field 'version': expected 1, found 9");
+    expect_bad(dir, "version.skck", bad, n, SK_EVERSION, "field 'version': expected 1..2, found 9");
     memcpy(bad, good, n);
     bad[17] ^= 1; /* file size field: caught by the header CRC */
     expect_bad(dir, "hdr.skck", bad, n, SK_ECHECKSUM, "header CRC-32");
@@ -89,6 +89,90 @@ static void check_damage(const char *dir, const char *path)
 
     free(bad);
     free(good);
+}
+
+/* Offset of section TAG's header in a .skck image (0 if absent); its payload starts 12 bytes on. */
+static size_t find_section(const uint8_t *d, size_t n, const char *tag, uint64_t *len)
+{
+    for (size_t pos = 32; pos + 12 <= n;) {
+        *len = sk_le_load64(d + pos + 4);
+        if (memcmp(d + pos, tag, 4) == 0) return pos;
+        pos += 12 + (size_t)*len + 4;
+    }
+    return 0;
+}
+
+/* Optimizer slabs are stored as runs of +0.0 and literals (version 2): long and short zero runs,
+ * -0.0 and values round-trip bit for bit; the same file rewritten as version 1 (dense slabs)
+ * reads back the same and is larger; runs that overrun the slab are refused. */
+static void check_slab_runs(const char *dir, sk_graph *g)
+{
+    sk_error err;
+    sk_error_clear(&err);
+    size_t n = g->nparams;
+    CHECK(n > 100);
+    sk_opt_config oc = sk_opt_defaults(SK_OPT_ADAM);
+    sk_optim *o = sk_optim_new(&oc, n);
+    for (size_t i = 0; i < n; i++) {
+        int zero = i < 40 || (i >= 60 && i < 63) || i + 20 >= n;
+        o->slab[0][i] = zero ? 0.0f : 1.0f + (float)i;
+        o->slab[1][i] = (i == 5 || i == 50) ? -0.0f : i == 70 ? 3.0f : 0.0f;
+    }
+    sk_ckpt ck;
+    sk_ckpt_init(&ck);
+    sk_ckpt_add_graph(&ck, g);
+    sk_ckpt_set_optim(&ck, o);
+    char *path = sk_path_join(dir, "runs.skck"), *p1 = sk_path_join(dir, "runs_v1.skck");
+    CHECK_OK(sk_ckpt_write(&ck, path, &err), &err);
+    sk_ckpt rd;
+    CHECK_OK(sk_ckpt_read(path, &rd, &err), &err);
+    CHECK(rd.has_optim && rd.opt_n == n && rd.opt_nslabs == 2);
+    CHECK(memcmp(rd.opt_slab[0], o->slab[0], n * 4) == 0);
+    CHECK(memcmp(rd.opt_slab[1], o->slab[1], n * 4) == 0); /* -0.0 kept */
+    sk_ckpt_free(&rd);
+
+    uint8_t *v2 = NULL;
+    size_t n2 = 0;
+    uint64_t olen = 0;
+    CHECK_OK(sk_read_file(path, &v2, &n2, 1 << 26, &err), &err);
+    size_t at = find_section(v2, n2, "OPTM", &olen);
+    CHECK(at > 0 && olen > 52);
+    if (at > 0 && olen > 52) {
+        /* version 1: the same file with dense slabs */
+        sk_buf b;
+        sk_buf_init(&b);
+        sk_buf_put_bytes(&b, v2, at);
+        sk_buf_put_bytes(&b, (const uint8_t *)"OPTM", 4);
+        sk_buf_put_u64(&b, 52 + 2 * (uint64_t)n * 4);
+        size_t pay = b.len;
+        sk_buf_put_bytes(&b, v2 + at + 12, 52);
+        sk_buf_put_f32s(&b, o->slab[0], n);
+        sk_buf_put_f32s(&b, o->slab[1], n);
+        sk_buf_put_u32(&b, sk_crc32(0, b.data + pay, b.len - pay));
+        size_t rest = at + 12 + (size_t)olen + 4;
+        sk_buf_put_bytes(&b, v2 + rest, n2 - rest);
+        sk_le_store32(b.data + 8, 1);
+        sk_le_store64(b.data + 16, (uint64_t)b.len);
+        sk_le_store32(b.data + 28, sk_crc32(0, b.data, 28));
+        CHECKF(b.len > n2 + 4 * 100, "version 1 %zu bytes, version 2 %zu", b.len, n2);
+        CHECK(write_bytes(p1, b.data, b.len));
+        CHECK_OK(sk_ckpt_read(p1, &rd, &err), &err);
+        CHECK(rd.has_optim && memcmp(rd.opt_slab[0], o->slab[0], n * 4) == 0 &&
+              memcmp(rd.opt_slab[1], o->slab[1], n * 4) == 0);
+        sk_ckpt_free(&rd);
+        sk_buf_free(&b);
+
+        /* the first run of slab 0 claims more zeros than the slab has */
+        uint8_t *pl = v2 + at + 12;
+        sk_le_store64(pl + 60, (uint64_t)n + 5);
+        sk_le_store32(pl + olen, sk_crc32(0, pl, (size_t)olen));
+        expect_bad(dir, "overrun.skck", v2, n2, SK_EFORMAT, "overrun the slab");
+    }
+    free(v2);
+    free(path);
+    free(p1);
+    sk_ckpt_free(&ck);
+    sk_optim_free(o);
 }
 
 int main(void)
@@ -195,6 +279,7 @@ int main(void)
     sk_ckpt_free(&part);
 
     check_damage(dir, path);
+    check_slab_runs(dir, g);
 
     /* the atomic writer leaves no temp file */
     CHECK(sk_file_exists(path));

@@ -39,7 +39,10 @@ if [ "$what" = imagenet ]; then
     exit 77
   fi
   "$CONF_DRIVER" --imagenet "$npm_dir" --shared "$SHARED" --out "$work/sky"
-  exec node "$here/harness.js" imagenet "$npm_dir" "$work/sky" "$work/result.json"
+  status=0
+  node "$here/harness.js" imagenet "$npm_dir" "$work/sky" "$work/result.json" || status=$?
+  [ "$status" -eq 0 ] && [ -z "${SK_TEST_KEEP:-}" ] && rm -rf "$work/sky"
+  exit "$status"
 fi
 
 size=64
@@ -48,4 +51,9 @@ size=64
 rate_opt=()
 [ "$variant" = rate0 ] && rate_opt=(--rate0)
 "$CONF_DRIVER" --arch "$what" --model "$work/model" --out "$work/sky" "${shared_opt[@]}" "${rate_opt[@]}"
-exec node "$here/harness.js" model "$work/model" "$work/sky" "$work/result.json"
+# Only result.json is kept once the check passes (tests/conformance/table.js reads it); the
+# exported model and skytune's tensors (up to 350 MB a model) stay for a look only on failure.
+status=0
+node "$here/harness.js" model "$work/model" "$work/sky" "$work/result.json" || status=$?
+[ "$status" -eq 0 ] && [ -z "${SK_TEST_KEEP:-}" ] && rm -rf "$work/model" "$work/sky"
+exit "$status"

@@ -28,3 +28,6 @@ scaling=$(sed -n 's/^[[:space:]]*"input_scaling":[[:space:]]*"\([a-z_0-9]*\)".*/
 node "$here/predict_check.js" model npy/x.npy "$scaling" preds.csv
 "$SKYTUNE" weights import model/model.json --arch "$arch" --size "$size" --classes GALAXY,QSO,STAR --out back.skck >/dev/null
 "$SKYTUNE" weights compare back.skck cell/ckpt/last.skck
+# Passed (set -e): the cell, the exported model and the data go (the folder stays on failure).
+cd / && [ -z "${SK_TEST_KEEP:-}" ] && rm -rf "$work"
+exit 0

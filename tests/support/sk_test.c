@@ -24,9 +24,28 @@ void sk_test_report(int ok, const char *file, int line, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* The directories sk_test_tmpdir made: removed by sk_test_finish when every check passed (and
+ * SK_TEST_KEEP is unset), kept for a look when one failed. */
+static char *tmpdirs[16];
+static int ntmpdirs;
+
+static void remove_tree(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", dir);
+}
+
 int sk_test_finish(void)
 {
     printf("%d passed, %d failed\n", sk_test_passed, sk_test_failed);
+    const char *keep = getenv("SK_TEST_KEEP");
+    for (int i = 0; i < ntmpdirs; i++) {
+        if (!sk_test_failed && !(keep && *keep)) remove_tree(tmpdirs[i]);
+        else fprintf(stderr, "kept %s\n", tmpdirs[i]);
+        free(tmpdirs[i]);
+    }
+    ntmpdirs = 0;
     return sk_test_failed ? 1 : 0;
 }
 
@@ -37,9 +56,8 @@ char *sk_test_tmpdir(const char *name)
     size_t n = strlen(base) + strlen(name) + 64;
     char *dir = sk_xmalloc(n);
     snprintf(dir, n, "%s/%s.%ld", base, name, (long)getpid());
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "warning: could not clear %s\n", dir);
+    remove_tree(dir);
+    if (ntmpdirs < (int)SK_ARRAY_LEN(tmpdirs)) tmpdirs[ntmpdirs++] = sk_xstrdup(dir);
     sk_error err;
     if (sk_mkdir_p(dir, &err) != SK_OK) {
         fprintf(stderr, "cannot create test directory: %s\n", err.msg);

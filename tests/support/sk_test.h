@@ -42,7 +42,8 @@ int sk_test_finish(void);
                        sk_status_name(_s), _s ? (errp)->msg : "");                            \
     } while (0)
 
-/* A fresh empty directory for this test under $SK_TEST_TMP (or /tmp); malloc'ed path. */
+/* A fresh empty directory for this test under $SK_TEST_TMP (or /tmp); malloc'ed path.
+ * sk_test_finish removes it when every check passed (unless SK_TEST_KEEP is set). */
 char *sk_test_tmpdir(const char *name);
 /* The shared/ folder ($SHARED, else ../shared from the source tree); NULL if absent. */
 const char *sk_test_shared(void);

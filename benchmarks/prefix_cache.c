@@ -45,7 +45,7 @@ sk_status sk_pcache_list(const char *dir, sk_pcache_entry **e, int *n, uint64_t 
             *e = sk_xrealloc(*e, (size_t)cap * sizeof **e);
         }
         sk_pcache_entry *x = &(*e)[(*n)++];
-        snprintf(x->name, sizeof x->name, "%s", de->d_name);
+        memcpy(x->name, de->d_name, l + 1); /* l < sizeof x->name, checked above */
         x->bytes = (uint64_t)st.st_size;
         x->mtime = (int64_t)st.st_mtime;
         *total += x->bytes;

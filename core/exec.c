@@ -10,6 +10,7 @@
  * (optim.c), the loss (loss.c), the on-disk prefix cache (fcache.c). */
 #include "exec.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -479,6 +480,55 @@ const float *sk_exec_logits(const sk_exec *ex)
     return NULL;
 }
 
+int sk_exec_set_grad_write(sk_exec *ex, int mode)
+{
+    SK_ASSERT(mode >= SK_GRAD_WRITE_ASSIGN && mode <= SK_GRAD_WRITE_POISON);
+    int prev = ex->grad_write;
+    ex->grad_write = mode;
+    return prev;
+}
+
+static void fill_nan(float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) p[i] = NAN;
+}
+
+/* Node i's backward is the first to write the gradients of the inputs it consumes first (k is
+ * an input's first position in the list): those get their bit in the returned assign mask when
+ * the op's row can write them (bwd_assigns), and are zeroed otherwise. In POISON mode whatever
+ * the backward must overwrite is filled with NaN first. */
+static unsigned grad_assign_mask(sk_exec *ex, int i)
+{
+    const sk_node *nd = sk_exec_node(ex, i);
+    const int poison = ex->grad_write == SK_GRAD_WRITE_POISON;
+    const int can = sk_op_row_of(nd->op)->bwd_assigns && ex->grad_write != SK_GRAD_WRITE_ZERO;
+    unsigned assign = 0;
+    for (int k = 0; k < nd->ninputs; k++) {
+        int in = nd->inputs[k];
+        if (!sk_exec_node(ex, in)->needs_grad || ex->first_bwd_consumer[in] != i) continue;
+        int seen = 0;
+        for (int k2 = 0; k2 < k; k2++) seen |= nd->inputs[k2] == in;
+        if (seen) continue;
+        size_t cnt = (size_t)ex->n * sk_node_numel(sk_exec_node(ex, in));
+        if (can) {
+            assign |= 1u << k;
+            if (poison) fill_nan(ex->buf[B_GRAD][in], cnt);
+        } else {
+            sk_zero(ex->buf[B_GRAD][in], cnt);
+        }
+    }
+    if (poison) { /* the op-internal gradients its backward writes before reading */
+        size_t per = ex->n;
+        if (ex->buf[B_DPRE][i] && !(ex->skip_softmax && i == ex->g->output))
+            fill_nan(ex->buf[B_DPRE][i], per * sk_node_numel(nd));
+        if (ex->buf[B_DMID][i]) {
+            sk_op_buffers b = sk_exec_op_buffers(ex->g, nd, ex->max_batch);
+            fill_nan(ex->buf[B_DMID][i], per * b.mid);
+        }
+    }
+    return assign;
+}
+
 void sk_exec_backward(sk_exec *ex, const float *dout, int wrt_logits)
 {
     sk_graph *g = ex->g;
@@ -510,16 +560,9 @@ void sk_exec_backward(sk_exec *ex, const float *dout, int wrt_logits)
         const sk_node *nd = sk_exec_node(ex, i);
         sk_exec_bwd_fn bwd = sk_op_row_of(nd->op)->bwd;
         if (!nd->needs_grad || !bwd) continue; /* only the Input layer has no backward */
-        for (int k = 0; k < nd->ninputs; k++) {
-            int in = nd->inputs[k];
-            if (!sk_exec_node(ex, in)->needs_grad || ex->first_bwd_consumer[in] != i) continue;
-            int seen = 0;
-            for (int k2 = 0; k2 < k; k2++) seen |= nd->inputs[k2] == in;
-            if (!seen)
-                sk_zero(ex->buf[B_GRAD][in], (size_t)ex->n * sk_node_numel(sk_exec_node(ex, in)));
-        }
+        unsigned assign = grad_assign_mask(ex, i);
         double t0 = ex->prof_bwd ? sk_now() : 0.0;
-        bwd(ex, i);
+        bwd(ex, i, assign);
         if (ex->prof_bwd) ex->prof_bwd[i] += sk_now() - t0;
         ex->bwd_ran[i] = 1;
         ex->bwd_count++;

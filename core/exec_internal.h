@@ -54,7 +54,18 @@ struct sk_exec {
     int prefix_batched; /* run prefix nodes on the whole batch (see sk_exec_set_prefix_batched) */
     int fwd_fresh;     /* a forward ran since the last backward */
     double *prof_fwd, *prof_bwd; /* per-node seconds, accumulated (sk_exec_set_profile) */
+    int grad_write;    /* SK_GRAD_WRITE_*: how first consumers write gradients (tests) */
 };
+
+/* How the first backward consumer of a tensor writes its gradient (sk_exec_set_grad_write).
+ * ASSIGN: rows with bwd_assigns write it, the others get a zeroed buffer (the default).
+ * ZERO: every gradient is zeroed, every backward accumulates (the reference).
+ * POISON: as ASSIGN, but what would be written is first filled with NaN, as are the fused
+ * pre-activation and SeparableConv2D middle gradients before the node's backward: an op that
+ * reads what it should overwrite shows up as NaN. */
+enum { SK_GRAD_WRITE_ASSIGN = 0, SK_GRAD_WRITE_ZERO, SK_GRAD_WRITE_POISON };
+/* Sets the mode for later backward passes; returns the previous one. For tests. */
+int sk_exec_set_grad_write(sk_exec *ex, int mode);
 
 static inline const sk_node *sk_exec_node(const sk_exec *ex, int id) { return &ex->g->nodes[id]; }
 /* Timeline step of node i's backward in a graph of n nodes (see sk_plan_buf). */
@@ -75,9 +86,14 @@ sk_conv_dims sk_exec_pointwise_dims(const sk_node *nd, int n, int c);
 
 /* ---- the op row: everything about an op, one row per sk_op (sk_op_rows, exec_ops.c) ---- */
 
-/* Forward of n samples starting at sample s0; backward of the whole batch (ex->n). */
+/* Forward of n samples starting at sample s0; backward of the whole batch (ex->n). Backward
+ * accumulates into input k's gradient, or WRITES it when bit k of `assign` is set (this node is
+ * that input's first backward consumer and k its first position in the input list; nobody
+ * zeroed the buffer). Only rows with bwd_assigns ever get bits; a row that sets bwd_assigns
+ * must honour every bit, handle inputs in order (a repeated input is assigned at its first
+ * position, accumulated at the later ones) and write every element of an assigned gradient. */
 typedef void (*sk_exec_fwd_fn)(sk_exec *ex, int id, int n, int s0);
-typedef void (*sk_exec_bwd_fn)(sk_exec *ex, int id);
+typedef void (*sk_exec_bwd_fn)(sk_exec *ex, int id, unsigned assign);
 
 /* What a node's backward reads besides gradients. The planner keeps exactly these alive until
  * the node's backward and lets everything else die after its last forward reader, so a read
@@ -106,6 +122,7 @@ typedef struct {
     void (*bwd_reads)(const sk_node *nd, sk_bwd_reads *r);
     void (*buffers)(const sk_graph *g, const sk_node *nd, int max_batch, sk_op_buffers *b);
     double (*macs)(const sk_graph *g, const sk_node *nd); /* per sample (sk_node_macs) */
+    int bwd_assigns; /* backward honours `assign` (else the executor zeroes input gradients) */
 } sk_op_row;
 
 extern const sk_op_row sk_op_rows[SK_OP_COUNT];

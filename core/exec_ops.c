@@ -3,8 +3,10 @@
  * enum indexes one const table; graph.h asserts the op count, the row test checks every row is
  * complete and that the planner keeps alive what backward reads). Forward functions handle n
  * samples from sample s0 (the frozen prefix runs one sample at a time); backward functions run
- * on the whole batch and accumulate into gradient buffers that the executor zeroed. Frozen
- * nodes get NULL parameter gradients, so none are computed. */
+ * on the whole batch and accumulate into their inputs' gradient buffers, except input k with
+ * bit k of `assign` set: its first backward consumer WRITES it (the kernels' *_mode twins,
+ * ops.h), and nobody zeroed it. Only rows with bwd_assigns get assign bits; the executor zeroes
+ * for the others. Frozen nodes get NULL parameter gradients, so none are computed. */
 #include <string.h>
 
 #include "exec_internal.h"
@@ -104,6 +106,9 @@ static float *in_grad(const sk_exec *ex, int id, int k)
     return sk_exec_node(ex, in)->needs_grad ? out_grad(ex, in) : NULL;
 }
 
+/* The assign bit (0 or 1) of input k in a backward's assign mask. */
+static unsigned assign_bit(unsigned assign, int k) { return (assign >> k) & 1u; }
+
 /* Writes the activation of a fused Conv/Dense from its pre-activation. */
 static void fused_act_forward(const sk_exec *ex, int id, int n, int s0)
 {
@@ -123,13 +128,12 @@ static const float *fused_act_backward(sk_exec *ex, int id)
     if (!sk_exec_has_act(nd)) return out_grad(ex, id);
     if (ex->skip_softmax && id == ex->g->output) return ex->buf[B_DPRE][id];
     size_t rows = (size_t)ex->n * nd->h * nd->w;
-    float *dpre = ex->buf[B_DPRE][id];
-    memset(dpre, 0, rows * nd->c * sizeof(float));
+    float *dpre = ex->buf[B_DPRE][id]; /* written, not accumulated */
     if (nd->cfg.act == SK_ACT_SOFTMAX)
-        sk_softmax_backward(dpre, out_grad(ex, id), ex->buf[B_ACT][id], (int)rows, nd->c);
+        sk_softmax_backward_mode(dpre, out_grad(ex, id), ex->buf[B_ACT][id], (int)rows, nd->c, 1);
     else
-        sk_act_backward(dpre, out_grad(ex, id), ex->buf[B_PRE][id], ex->buf[B_ACT][id],
-                        rows * nd->c, nd->cfg.act);
+        sk_act_backward_mode(dpre, out_grad(ex, id), ex->buf[B_PRE][id], ex->buf[B_ACT][id],
+                             rows * nd->c, nd->cfg.act, 1);
     return dpre;
 }
 
@@ -155,14 +159,14 @@ static void conv_fwd(sk_exec *ex, int id, int n, int s0)
                       ex->work);
     if (sk_exec_has_act(nd)) fused_act_forward(ex, id, n, s0);
 }
-static void conv_bwd(sk_exec *ex, int id)
+static void conv_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     sk_conv_dims d = sk_exec_window_dims(ex->g, nd, ex->n, nd->c);
     const float *dpre = fused_act_backward(ex, id);
-    sk_conv2d_backward(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_KERNEL),
-                       var_grad(ex, nd, SK_VAR_BIAS), dpre, in_at(ex, id, 0, 0),
-                       var_value(ex, nd, SK_VAR_KERNEL), &d, ex->work);
+    sk_conv2d_backward_mode(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_KERNEL),
+                            var_grad(ex, nd, SK_VAR_BIAS), dpre, in_at(ex, id, 0, 0),
+                            var_value(ex, nd, SK_VAR_KERNEL), &d, ex->work, assign);
 }
 
 static void dwconv_fwd(sk_exec *ex, int id, int n, int s0)
@@ -172,13 +176,14 @@ static void dwconv_fwd(sk_exec *ex, int id, int n, int s0)
     sk_dwconv2d_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0),
                         var_value(ex, nd, SK_VAR_DW_KERNEL), var_value(ex, nd, SK_VAR_DW_BIAS), &d);
 }
-static void dwconv_bwd(sk_exec *ex, int id)
+static void dwconv_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     sk_conv_dims d = sk_exec_window_dims(ex->g, nd, ex->n, nd->c);
-    sk_dwconv2d_backward(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_DW_KERNEL),
-                         var_grad(ex, nd, SK_VAR_DW_BIAS), out_grad(ex, id), in_at(ex, id, 0, 0),
-                         var_value(ex, nd, SK_VAR_DW_KERNEL), &d);
+    sk_dwconv2d_backward_mode(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_DW_KERNEL),
+                              var_grad(ex, nd, SK_VAR_DW_BIAS), out_grad(ex, id),
+                              in_at(ex, id, 0, 0), var_value(ex, nd, SK_VAR_DW_KERNEL), &d,
+                              assign);
 }
 
 static void sepconv_fwd(sk_exec *ex, int id, int n, int s0)
@@ -194,20 +199,20 @@ static void sepconv_fwd(sk_exec *ex, int id, int n, int s0)
                       var_value(ex, nd, SK_VAR_SEP_BIAS), &pd, ex->work);
     if (sk_exec_has_act(nd)) fused_act_forward(ex, id, n, s0);
 }
-static void sepconv_bwd(sk_exec *ex, int id)
+static void sepconv_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     int c = sk_exec_node(ex, nd->inputs[0])->c;
     sk_conv_dims dd = sk_exec_window_dims(ex->g, nd, ex->n, c);
     sk_conv_dims pd = sk_exec_pointwise_dims(nd, ex->n, c);
     const float *dpre = fused_act_backward(ex, id);
-    float *dmid = ex->buf[B_DMID][id];
-    sk_zero(dmid, (size_t)ex->n * mid_floats(ex->g, nd));
-    sk_conv2d_backward(dmid, var_grad(ex, nd, SK_VAR_SEP_POINTWISE),
-                       var_grad(ex, nd, SK_VAR_SEP_BIAS), dpre, ex->buf[B_MID][id],
-                       var_value(ex, nd, SK_VAR_SEP_POINTWISE), &pd, ex->work);
-    sk_dwconv2d_backward(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_SEP_DEPTHWISE), NULL, dmid,
-                         in_at(ex, id, 0, 0), var_value(ex, nd, SK_VAR_SEP_DEPTHWISE), &dd);
+    float *dmid = ex->buf[B_DMID][id]; /* written, not accumulated */
+    sk_conv2d_backward_mode(dmid, var_grad(ex, nd, SK_VAR_SEP_POINTWISE),
+                            var_grad(ex, nd, SK_VAR_SEP_BIAS), dpre, ex->buf[B_MID][id],
+                            var_value(ex, nd, SK_VAR_SEP_POINTWISE), &pd, ex->work, 1);
+    sk_dwconv2d_backward_mode(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_SEP_DEPTHWISE), NULL,
+                              dmid, in_at(ex, id, 0, 0), var_value(ex, nd, SK_VAR_SEP_DEPTHWISE),
+                              &dd, assign);
 }
 
 static int dense_rows(const sk_exec *ex, const sk_node *nd, int n, int *c)
@@ -224,14 +229,14 @@ static void dense_fwd(sk_exec *ex, int id, int n, int s0)
                      var_value(ex, nd, SK_VAR_BIAS), rows, c, nd->c);
     if (sk_exec_has_act(nd)) fused_act_forward(ex, id, n, s0);
 }
-static void dense_bwd(sk_exec *ex, int id)
+static void dense_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     int c, rows = dense_rows(ex, nd, ex->n, &c);
     const float *dpre = fused_act_backward(ex, id);
-    sk_dense_backward(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_KERNEL),
-                      var_grad(ex, nd, SK_VAR_BIAS), dpre, in_at(ex, id, 0, 0),
-                      var_value(ex, nd, SK_VAR_KERNEL), rows, c, nd->c);
+    sk_dense_backward_mode(in_grad(ex, id, 0), var_grad(ex, nd, SK_VAR_KERNEL),
+                           var_grad(ex, nd, SK_VAR_BIAS), dpre, in_at(ex, id, 0, 0),
+                           var_value(ex, nd, SK_VAR_KERNEL), rows, c, nd->c, assign);
 }
 
 /* BN runs on batch statistics only when trainable and in a training pass (Keras 2.x). */
@@ -258,7 +263,7 @@ static void bn_fwd(sk_exec *ex, int id, int n, int s0)
                             nd->c, nd->cfg.eps);
     }
 }
-static void bn_bwd(sk_exec *ex, int id)
+static void bn_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t m = (size_t)ex->n * nd->h * nd->w;
@@ -266,12 +271,15 @@ static void bn_bwd(sk_exec *ex, int id)
     float *dgamma = var_grad(ex, nd, SK_VAR_GAMMA), *dbeta = var_grad(ex, nd, SK_VAR_BETA);
     if (bn_batch_stats(ex, nd)) {
         float *st = ex->bnstat + ex->bnstat_off[id];
-        sk_bn_backward_train(in_grad(ex, id, 0), dgamma, dbeta, out_grad(ex, id),
-                             in_at(ex, id, 0, 0), st, st + 2 * nd->c, gamma, m, nd->c);
+        sk_bn_backward_train_mode(in_grad(ex, id, 0), dgamma, dbeta, out_grad(ex, id),
+                                  in_at(ex, id, 0, 0), st, st + 2 * nd->c, gamma, m, nd->c,
+                                  assign);
     } else {
-        sk_bn_backward_infer(in_grad(ex, id, 0), dgamma, dbeta, out_grad(ex, id),
-                             in_at(ex, id, 0, 0), gamma, var_value(ex, nd, SK_VAR_MOVING_MEAN),
-                             var_value(ex, nd, SK_VAR_MOVING_VARIANCE), m, nd->c, nd->cfg.eps);
+        sk_bn_backward_infer_mode(in_grad(ex, id, 0), dgamma, dbeta, out_grad(ex, id),
+                                  in_at(ex, id, 0, 0), gamma,
+                                  var_value(ex, nd, SK_VAR_MOVING_MEAN),
+                                  var_value(ex, nd, SK_VAR_MOVING_VARIANCE), m, nd->c,
+                                  nd->cfg.eps, assign);
     }
 }
 
@@ -285,7 +293,7 @@ static void act_fwd(sk_exec *ex, int id, int n, int s0)
     else
         sk_act_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0), cnt, nd->cfg.act);
 }
-static void act_bwd(sk_exec *ex, int id)
+static void act_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t cnt = (size_t)ex->n * sk_node_numel(nd);
@@ -293,13 +301,13 @@ static void act_bwd(sk_exec *ex, int id)
     if (!din) return;
     if (nd->cfg.act == SK_ACT_SOFTMAX) {
         if (ex->skip_softmax && id == ex->g->output)
-            sk_accumulate(din, out_grad(ex, id), cnt);
+            sk_accumulate_mode(din, out_grad(ex, id), cnt, assign);
         else
-            sk_softmax_backward(din, out_grad(ex, id), ex->buf[B_ACT][id], (int)(cnt / nd->c),
-                                nd->c);
+            sk_softmax_backward_mode(din, out_grad(ex, id), ex->buf[B_ACT][id],
+                                     (int)(cnt / nd->c), nd->c, assign);
     } else {
-        sk_act_backward(din, out_grad(ex, id), in_at(ex, id, 0, 0), ex->buf[B_ACT][id], cnt,
-                        nd->cfg.act);
+        sk_act_backward_mode(din, out_grad(ex, id), in_at(ex, id, 0, 0), ex->buf[B_ACT][id], cnt,
+                             nd->cfg.act, assign);
     }
 }
 
@@ -311,13 +319,13 @@ static void add_fwd(sk_exec *ex, int id, int n, int s0)
     sk_add_forward(out, in_at(ex, id, 0, s0), in_at(ex, id, 1, s0), cnt);
     for (int k = 2; k < nd->ninputs; k++) sk_accumulate(out, in_at(ex, id, k, s0), cnt);
 }
-static void add_bwd(sk_exec *ex, int id)
+static void add_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t cnt = (size_t)ex->n * sk_node_numel(nd);
-    for (int k = 0; k < nd->ninputs; k++) {
+    for (int k = 0; k < nd->ninputs; k++) { /* in order: a repeated input is assigned first */
         float *din = in_grad(ex, id, k);
-        if (din) sk_accumulate(din, out_grad(ex, id), cnt);
+        if (din) sk_accumulate_mode(din, out_grad(ex, id), cnt, assign_bit(assign, k));
     }
 }
 
@@ -332,7 +340,7 @@ static void concat_fwd(sk_exec *ex, int id, int n, int s0)
     }
     sk_concat_forward(out_at(ex, id, s0), ins, cs, nd->ninputs, (size_t)n * nd->h * nd->w);
 }
-static void concat_bwd(sk_exec *ex, int id)
+static void concat_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     float *dins[SK_NODE_MAX_INPUTS];
@@ -341,7 +349,8 @@ static void concat_bwd(sk_exec *ex, int id)
         dins[k] = in_grad(ex, id, k);
         cs[k] = sk_exec_node(ex, nd->inputs[k])->c;
     }
-    sk_concat_backward(dins, out_grad(ex, id), cs, nd->ninputs, (size_t)ex->n * nd->h * nd->w);
+    sk_concat_backward_mode(dins, out_grad(ex, id), cs, nd->ninputs,
+                            (size_t)ex->n * nd->h * nd->w, assign);
 }
 
 /* Multiply: which input is the (N,1,1,C) squeeze-excite scale, if any. */
@@ -367,14 +376,16 @@ static void mul_fwd(sk_exec *ex, int id, int n, int s0)
     sk_mul_bcast_forward(out_at(ex, id, s0), in_at(ex, id, xi, s0), in_at(ex, id, si, s0), n, hw,
                          c);
 }
-static void mul_bwd(sk_exec *ex, int id)
+static void mul_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     int xi, si, c;
     size_t hw;
     mul_shape(ex, nd, &xi, &si, &hw, &c);
-    sk_mul_bcast_backward(in_grad(ex, id, xi), in_grad(ex, id, si), out_grad(ex, id),
-                          in_at(ex, id, xi, 0), in_at(ex, id, si, 0), ex->n, hw, c);
+    /* the kernel writes dx before ds: an input used twice has equal shapes, so xi = 0 */
+    unsigned kas = assign_bit(assign, xi) | assign_bit(assign, si) << 1;
+    sk_mul_bcast_backward_mode(in_grad(ex, id, xi), in_grad(ex, id, si), out_grad(ex, id),
+                               in_at(ex, id, xi, 0), in_at(ex, id, si, 0), ex->n, hw, c, kas);
 }
 
 /* Reshape, and Dropout when inactive: a copy (cheap next to any conv). */
@@ -383,11 +394,11 @@ static void copy_fwd(sk_exec *ex, int id, int n, int s0)
     size_t cnt = (size_t)n * sk_node_numel(sk_exec_node(ex, id));
     memcpy(out_at(ex, id, s0), in_at(ex, id, 0, s0), cnt * sizeof(float));
 }
-static void copy_bwd(sk_exec *ex, int id)
+static void copy_bwd(sk_exec *ex, int id, unsigned assign)
 {
     float *din = in_grad(ex, id, 0);
     size_t cnt = (size_t)ex->n * sk_node_numel(sk_exec_node(ex, id));
-    if (din) sk_accumulate(din, out_grad(ex, id), cnt);
+    if (din) sk_accumulate_mode(din, out_grad(ex, id), cnt, assign);
 }
 
 /* ZeroPadding2D and Cropping2D: the same walk with cfg.pad as top, bottom, left, right. */
@@ -399,23 +410,35 @@ static void border_fwd(sk_exec *ex, int id, int n, int s0, border_fn f)
     const int *p = nd->cfg.pad;
     f(out_at(ex, id, s0), in_at(ex, id, 0, s0), n, in->h, in->w, in->c, p[0], p[1], p[2], p[3]);
 }
-static void border_bwd(sk_exec *ex, int id, border_fn f)
-{
-    const sk_node *nd = sk_exec_node(ex, id), *in = sk_exec_node(ex, nd->inputs[0]);
-    const int *p = nd->cfg.pad;
-    float *din = in_grad(ex, id, 0);
-    if (din) f(din, out_grad(ex, id), ex->n, in->h, in->w, in->c, p[0], p[1], p[2], p[3]);
-}
 static void zeropad_fwd(sk_exec *ex, int id, int n, int s0)
 {
     border_fwd(ex, id, n, s0, sk_pad_forward);
 }
-static void zeropad_bwd(sk_exec *ex, int id) { border_bwd(ex, id, sk_pad_backward); }
+static void zeropad_bwd(sk_exec *ex, int id, unsigned assign)
+{
+    const sk_node *nd = sk_exec_node(ex, id), *in = sk_exec_node(ex, nd->inputs[0]);
+    const int *p = nd->cfg.pad;
+    float *din = in_grad(ex, id, 0);
+    if (din)
+        sk_pad_backward_mode(din, out_grad(ex, id), ex->n, in->h, in->w, in->c, p[0], p[1], p[2],
+                             p[3], assign);
+}
 static void crop_fwd(sk_exec *ex, int id, int n, int s0)
 {
     border_fwd(ex, id, n, s0, sk_crop_forward);
 }
-static void crop_bwd(sk_exec *ex, int id) { border_bwd(ex, id, sk_crop_backward); }
+/* Cropping2D leaves the cropped border of dinp alone: accumulate only (the row has no
+ * bwd_assigns, so the executor zeroes dinp first). */
+static void crop_bwd(sk_exec *ex, int id, unsigned assign)
+{
+    const sk_node *nd = sk_exec_node(ex, id), *in = sk_exec_node(ex, nd->inputs[0]);
+    const int *p = nd->cfg.pad;
+    float *din = in_grad(ex, id, 0);
+    SK_ASSERT(assign == 0);
+    if (din)
+        sk_crop_backward(din, out_grad(ex, id), ex->n, in->h, in->w, in->c, p[0], p[1], p[2],
+                         p[3]);
+}
 
 /* MaxPooling2D and AveragePooling2D: a window over each channel. */
 static sk_conv_dims pool_dims(const sk_exec *ex, int id, int n)
@@ -437,14 +460,17 @@ static void avgpool_fwd(sk_exec *ex, int id, int n, int s0)
 {
     pool_fwd(ex, id, n, s0, sk_avgpool_forward);
 }
-static void maxpool_bwd(sk_exec *ex, int id)
+/* Pools scatter into overlapping windows: accumulate only (no bwd_assigns: zeroed first). */
+static void maxpool_bwd(sk_exec *ex, int id, unsigned assign)
 {
+    SK_ASSERT(assign == 0);
     sk_conv_dims d = pool_dims(ex, id, ex->n);
     float *din = in_grad(ex, id, 0);
     if (din) sk_maxpool_backward(din, out_grad(ex, id), in_at(ex, id, 0, 0), &d);
 }
-static void avgpool_bwd(sk_exec *ex, int id)
+static void avgpool_bwd(sk_exec *ex, int id, unsigned assign)
 {
+    SK_ASSERT(assign == 0);
     sk_conv_dims d = pool_dims(ex, id, ex->n);
     float *din = in_grad(ex, id, 0);
     if (din) sk_avgpool_backward(din, out_grad(ex, id), &d);
@@ -455,11 +481,12 @@ static void gap_fwd(sk_exec *ex, int id, int n, int s0)
     const sk_node *in = sk_exec_node(ex, sk_exec_node(ex, id)->inputs[0]);
     sk_gap_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0), n, (size_t)in->h * in->w, in->c);
 }
-static void gap_bwd(sk_exec *ex, int id)
+static void gap_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *in = sk_exec_node(ex, sk_exec_node(ex, id)->inputs[0]);
     float *din = in_grad(ex, id, 0);
-    if (din) sk_gap_backward(din, out_grad(ex, id), ex->n, (size_t)in->h * in->w, in->c);
+    if (din)
+        sk_gap_backward_mode(din, out_grad(ex, id), ex->n, (size_t)in->h * in->w, in->c, assign);
 }
 
 static void rescale_fwd(sk_exec *ex, int id, int n, int s0)
@@ -468,8 +495,10 @@ static void rescale_fwd(sk_exec *ex, int id, int n, int s0)
     sk_rescale_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0), (size_t)n * sk_node_numel(nd),
                        nd->cfg.scale, nd->cfg.offset);
 }
-static void rescale_bwd(sk_exec *ex, int id)
+/* Rescaling and Normalization sit at the input (rarely needing a gradient): accumulate only. */
+static void rescale_bwd(sk_exec *ex, int id, unsigned assign)
 {
+    SK_ASSERT(assign == 0);
     const sk_node *nd = sk_exec_node(ex, id);
     float *din = in_grad(ex, id, 0);
     if (din)
@@ -485,8 +514,9 @@ static void norm_fwd(sk_exec *ex, int id, int n, int s0)
                          var_value(ex, nd, SK_VAR_NORM_VARIANCE), (size_t)n * nd->h * nd->w,
                          nd->c);
 }
-static void norm_bwd(sk_exec *ex, int id)
+static void norm_bwd(sk_exec *ex, int id, unsigned assign)
 {
+    SK_ASSERT(assign == 0);
     const sk_node *nd = sk_exec_node(ex, id);
     float *din = in_grad(ex, id, 0);
     if (din)
@@ -522,11 +552,11 @@ static void dropout_fwd(sk_exec *ex, int id, int n, int s0)
     sk_exec_dropout_draw(mask, ex->g, id, n, ex->seed, ex->step);
     sk_dropout_forward(out_at(ex, id, 0), in_at(ex, id, 0, 0), mask, units, unit);
 }
-static void dropout_bwd(sk_exec *ex, int id)
+static void dropout_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     if (!dropout_active(ex, nd)) {
-        copy_bwd(ex, id);
+        copy_bwd(ex, id, assign);
         return;
     }
     float *din = in_grad(ex, id, 0);
@@ -534,7 +564,7 @@ static void dropout_bwd(sk_exec *ex, int id)
     size_t numel = sk_node_numel(nd);
     size_t units = nd->cfg.per_sample ? (size_t)ex->n : (size_t)ex->n * numel;
     size_t unit = nd->cfg.per_sample ? numel : 1;
-    sk_dropout_backward(din, out_grad(ex, id), ex->buf[B_MASK][id], units, unit);
+    sk_dropout_backward_mode(din, out_grad(ex, id), ex->buf[B_MASK][id], units, unit, assign);
 }
 
 /* ---- what backward reads (besides gradients) ---- */
@@ -645,43 +675,44 @@ static double macs_dense(const sk_graph *g, const sk_node *nd)
 
 /* ---- the rows ---- */
 
-/* Columns: Keras class, forward, backward, fused activation, backward reads, buffers, MACs. */
+/* Columns: Keras class, forward, backward, fused activation, backward reads, buffers, MACs,
+ * backward honours `assign` (bwd_assigns; 0: the executor zeroes input gradients first). */
 const sk_op_row sk_op_rows[SK_OP_COUNT] = {
-    [SK_OP_INPUT] = {"InputLayer", input_fwd, NULL, 0, reads_nothing, buffers_none, macs_none},
-    [SK_OP_CONV2D] = {"Conv2D", conv_fwd, conv_bwd, 1, reads_conv, buffers_conv, macs_conv},
+    [SK_OP_INPUT] = {"InputLayer", input_fwd, NULL, 0, reads_nothing, buffers_none, macs_none, 0},
+    [SK_OP_CONV2D] = {"Conv2D", conv_fwd, conv_bwd, 1, reads_conv, buffers_conv, macs_conv, 1},
     [SK_OP_DEPTHWISE_CONV2D] = {"DepthwiseConv2D", dwconv_fwd, dwconv_bwd, 0,
-                                reads_input_if_trainable, buffers_none, macs_dwconv},
+                                reads_input_if_trainable, buffers_none, macs_dwconv, 1},
     [SK_OP_SEPARABLE_CONV2D] = {"SeparableConv2D", sepconv_fwd, sepconv_bwd, 1, reads_sepconv,
-                                buffers_sepconv, macs_sepconv},
-    [SK_OP_DENSE] = {"Dense", dense_fwd, dense_bwd, 1, reads_conv, buffers_none, macs_dense},
+                                buffers_sepconv, macs_sepconv, 1},
+    [SK_OP_DENSE] = {"Dense", dense_fwd, dense_bwd, 1, reads_conv, buffers_none, macs_dense, 1},
     [SK_OP_BATCHNORM] = {"BatchNormalization", bn_fwd, bn_bwd, 0, reads_input_if_trainable,
-                         buffers_bn, macs_none},
-    [SK_OP_RELU] = {"ReLU", act_fwd, act_bwd, 0, reads_activation, buffers_none, macs_none},
+                         buffers_bn, macs_none, 1},
+    [SK_OP_RELU] = {"ReLU", act_fwd, act_bwd, 0, reads_activation, buffers_none, macs_none, 1},
     [SK_OP_ACTIVATION] = {"Activation", act_fwd, act_bwd, 0, reads_activation, buffers_none,
-                          macs_none},
-    [SK_OP_ADD] = {"Add", add_fwd, add_bwd, 0, reads_nothing, buffers_none, macs_none},
+                          macs_none, 1},
+    [SK_OP_ADD] = {"Add", add_fwd, add_bwd, 0, reads_nothing, buffers_none, macs_none, 1},
     [SK_OP_CONCATENATE] = {"Concatenate", concat_fwd, concat_bwd, 0, reads_nothing,
-                           buffers_none, macs_none},
+                           buffers_none, macs_none, 1},
     [SK_OP_MULTIPLY] = {"Multiply", mul_fwd, mul_bwd, 0, reads_all_inputs, buffers_none,
-                        macs_none},
-    [SK_OP_RESHAPE] = {"Reshape", copy_fwd, copy_bwd, 0, reads_nothing, buffers_none,
-                       macs_none},
+                        macs_none, 1},
+    [SK_OP_RESHAPE] = {"Reshape", copy_fwd, copy_bwd, 0, reads_nothing, buffers_none, macs_none,
+                       1},
     [SK_OP_ZEROPADDING2D] = {"ZeroPadding2D", zeropad_fwd, zeropad_bwd, 0, reads_nothing,
-                             buffers_none, macs_none},
+                             buffers_none, macs_none, 1},
     [SK_OP_CROPPING2D] = {"Cropping2D", crop_fwd, crop_bwd, 0, reads_nothing, buffers_none,
-                          macs_none},
+                          macs_none, 0},
     [SK_OP_MAXPOOL2D] = {"MaxPooling2D", maxpool_fwd, maxpool_bwd, 0, reads_input,
-                         buffers_none, macs_none},
+                         buffers_none, macs_none, 0},
     [SK_OP_AVGPOOL2D] = {"AveragePooling2D", avgpool_fwd, avgpool_bwd, 0, reads_nothing,
-                         buffers_none, macs_none},
+                         buffers_none, macs_none, 0},
     [SK_OP_GAP2D] = {"GlobalAveragePooling2D", gap_fwd, gap_bwd, 0, reads_nothing,
-                     buffers_none, macs_none},
+                     buffers_none, macs_none, 1},
     [SK_OP_RESCALING] = {"Rescaling", rescale_fwd, rescale_bwd, 0, reads_nothing,
-                         buffers_none, macs_none},
+                         buffers_none, macs_none, 0},
     [SK_OP_NORMALIZATION] = {"Normalization", norm_fwd, norm_bwd, 0, reads_nothing,
-                             buffers_none, macs_none},
+                             buffers_none, macs_none, 0},
     [SK_OP_DROPOUT] = {"Dropout", dropout_fwd, dropout_bwd, 0, reads_nothing, buffers_dropout,
-                       macs_none},
+                       macs_none, 1},
 };
 
 const char *sk_op_keras_class(sk_op op) { return sk_op_row_of(op)->keras_class; }

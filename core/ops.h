@@ -2,7 +2,14 @@
  *
  * Layout NHWC float32, batch-major; kernels HWIO as Keras stores them. Backward functions
  * ACCUMULATE (+=) into their gradient outputs, so branches sum naturally; any gradient output
- * may be NULL when it is not needed (needs_grad), and then it is not computed. Every fast kernel
+ * may be NULL when it is not needed (needs_grad), and then it is not computed.
+ * The *_mode twins take `assign`, a bitmask over the input-gradient outputs (dinp = bit 0; for
+ * several, the k-th input gradient is bit k): a set bit WRITES that gradient, ignoring what the
+ * buffer held, with the bits accumulating into a buffer of +0.0f would give (every element is
+ * +0.0f + its contribution(s), so a buffer of garbage is fine); parameter gradients (dkernel,
+ * dbias, dgamma, dbeta) always accumulate. The plain names are the *_mode calls with assign 0.
+ * The executor uses them so the first backward consumer of a tensor writes its gradient and
+ * nothing zeroes it first. Every fast kernel
  * has a naive twin (suffix _ref) used only by tests. No allocation inside any of these; kernels
  * that need scratch take a `work` buffer whose size the matching *_workspace() returns (floats).
  * OpenMP only on outer loops with disjoint writes; no reduction whose result depends on the
@@ -43,6 +50,9 @@ void sk_conv2d_forward_per_image(float *out, const float *inp, const float *kern
 /* dinp (N,H,W,C)  dkernel (KH,KW,C,OC)  dbias (OC): each may be NULL. */
 void sk_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                         const float *inp, const float *kernel, const sk_conv_dims *d, float *work);
+void sk_conv2d_backward_mode(float *dinp, float *dkernel, float *dbias, const float *dout,
+                             const float *inp, const float *kernel, const sk_conv_dims *d,
+                             float *work, unsigned assign);
 /* On the det backend convolutions run as implicit GEMMs (ops_conv.c); 0 makes them materialise
  * im2col chunks as the BLAS backends do, for benchmarks that compare both in one run. Returns
  * the previous setting. Not thread-safe: call between ops. */
@@ -58,6 +68,9 @@ void sk_dwconv2d_forward(float *out, const float *inp, const float *kernel, cons
                          const sk_conv_dims *d);
 void sk_dwconv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                           const float *inp, const float *kernel, const sk_conv_dims *d);
+void sk_dwconv2d_backward_mode(float *dinp, float *dkernel, float *dbias, const float *dout,
+                               const float *inp, const float *kernel, const sk_conv_dims *d,
+                               unsigned assign);
 void sk_dwconv2d_forward_ref(float *out, const float *inp, const float *kernel,
                              const float *bias, const sk_conv_dims *d);
 void sk_dwconv2d_backward_ref(float *dinp, float *dkernel, float *dbias, const float *dout,
@@ -68,6 +81,9 @@ void sk_dense_forward(float *out, const float *inp, const float *kernel, const f
                       int c, int oc);
 void sk_dense_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                        const float *inp, const float *kernel, int n, int c, int oc);
+void sk_dense_backward_mode(float *dinp, float *dkernel, float *dbias, const float *dout,
+                            const float *inp, const float *kernel, int n, int c, int oc,
+                            unsigned assign);
 void sk_dense_forward_ref(float *out, const float *inp, const float *kernel, const float *bias,
                           int n, int c, int oc);
 void sk_dense_backward_ref(float *dinp, float *dkernel, float *dbias, const float *dout,
@@ -91,6 +107,9 @@ void sk_bn_update_moving(float *moving_mean, float *moving_var, const float *mea
 void sk_bn_backward_train(float *dinp, float *dgamma, float *dbeta, const float *dout,
                           const float *inp, const float *mean, const float *invstd,
                           const float *gamma, size_t m, int c);
+void sk_bn_backward_train_mode(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                               const float *inp, const float *mean, const float *invstd,
+                               const float *gamma, size_t m, int c, unsigned assign);
 /* Inference mode: moving statistics. */
 void sk_bn_forward_infer(float *out, const float *inp, const float *gamma, const float *beta,
                          const float *moving_mean, const float *moving_var, size_t m, int c,
@@ -98,6 +117,10 @@ void sk_bn_forward_infer(float *out, const float *inp, const float *gamma, const
 void sk_bn_backward_infer(float *dinp, float *dgamma, float *dbeta, const float *dout,
                           const float *inp, const float *gamma, const float *moving_mean,
                           const float *moving_var, size_t m, int c, float eps);
+void sk_bn_backward_infer_mode(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                               const float *inp, const float *gamma, const float *moving_mean,
+                               const float *moving_var, size_t m, int c, float eps,
+                               unsigned assign);
 void sk_bn_forward_train_ref(float *out, float *mean, float *var, float *invstd,
                              const float *inp, const float *gamma, const float *beta, size_t m,
                              int c, float eps);
@@ -133,13 +156,19 @@ void sk_act_forward(float *out, const float *inp, size_t n, sk_act act);
  * Only swish reads inp (NULL is fine for the others, e.g. after an in-place forward). */
 void sk_act_backward(float *dinp, const float *dout, const float *inp, const float *out, size_t n,
                      sk_act act);
+void sk_act_backward_mode(float *dinp, const float *dout, const float *inp, const float *out,
+                          size_t n, sk_act act, unsigned assign);
 /* Softmax over rows of `cols` values; backward uses the output. */
 void sk_softmax_forward(float *out, const float *inp, int rows, int cols);
 void sk_softmax_backward(float *dinp, const float *dout, const float *out, int rows, int cols);
+void sk_softmax_backward_mode(float *dinp, const float *dout, const float *out, int rows,
+                              int cols, unsigned assign);
 
 /* Add: out = a + b (n values). Backward is dout added to both (callers do it). */
 void sk_add_forward(float *out, const float *a, const float *b, size_t n);
 void sk_accumulate(float *dst, const float *src, size_t n); /* dst += src */
+/* dst += src, or with assign (bit 0) dst = +0.0f + src. */
+void sk_accumulate_mode(float *dst, const float *src, size_t n, unsigned assign);
 void sk_zero(float *dst, size_t n);                            /* dst = +0.0f, threaded */
 
 /* Multiply with squeeze-excite broadcast: out (N,HW,C) = x (N,HW,C) * s (N,C).
@@ -147,10 +176,17 @@ void sk_zero(float *dst, size_t n);                            /* dst = +0.0f, t
 void sk_mul_bcast_forward(float *out, const float *x, const float *s, int n, size_t hw, int c);
 void sk_mul_bcast_backward(float *dx, float *ds, const float *dout, const float *x,
                            const float *s, int n, size_t hw, int c);
+/* assign bit 0: dx, bit 1: ds; dx is written before ds (dx == ds works with bit 1 clear). */
+void sk_mul_bcast_backward_mode(float *dx, float *ds, const float *dout, const float *x,
+                                const float *s, int n, size_t hw, int c, unsigned assign);
 
 /* Concatenate along channels: out (M, sum c_i) from k inputs (M, c_i). */
 void sk_concat_forward(float *out, const float *const *inps, const int *cs, int k, size_t m);
 void sk_concat_backward(float *const *dinps, const float *dout, const int *cs, int k, size_t m);
+/* assign bit i: dinps[i]; per row, inputs are handled in order, so a repeated input is fine
+ * with only its first bit set. */
+void sk_concat_backward_mode(float *const *dinps, const float *dout, const int *cs, int k,
+                             size_t m, unsigned assign);
 
 /* Dropout with Keras's inverted scaling: mask[u] = (uniform >= rate) / (1 - rate), one value per
  * unit of `unit` consecutive floats (unit = H*W*C for noise_shape (N,1,1,1), 1 otherwise).
@@ -159,6 +195,8 @@ void sk_dropout_mask(float *mask, size_t units, float rate, uint64_t seed, uint6
 void sk_dropout_forward(float *out, const float *inp, const float *mask, size_t units, size_t unit);
 void sk_dropout_backward(float *dinp, const float *dout, const float *mask, size_t units,
                          size_t unit);
+void sk_dropout_backward_mode(float *dinp, const float *dout, const float *mask, size_t units,
+                              size_t unit, unsigned assign);
 
 /* ---- spatial ---- */
 
@@ -167,6 +205,8 @@ void sk_pad_forward(float *out, const float *inp, int n, int h, int w, int c, in
                     int r);
 void sk_pad_backward(float *dinp, const float *dout, int n, int h, int w, int c, int t, int b,
                      int l, int r);
+void sk_pad_backward_mode(float *dinp, const float *dout, int n, int h, int w, int c, int t,
+                          int b, int l, int r, unsigned assign);
 void sk_crop_forward(float *out, const float *inp, int n, int h, int w, int c, int t, int b, int l,
                      int r);
 void sk_crop_backward(float *dinp, const float *dout, int n, int h, int w, int c, int t, int b,
@@ -182,6 +222,8 @@ void sk_avgpool_backward(float *dinp, const float *dout, const sk_conv_dims *d);
 /* GlobalAveragePooling2D: out (N,C)  inp (N,HW,C). */
 void sk_gap_forward(float *out, const float *inp, int n, size_t hw, int c);
 void sk_gap_backward(float *dinp, const float *dout, int n, size_t hw, int c);
+void sk_gap_backward_mode(float *dinp, const float *dout, int n, size_t hw, int c,
+                          unsigned assign);
 
 /* ---- loss (loss.c) ----
  * Categorical cross-entropy of a softmax head, per-sample weights (class weights), reduced as

@@ -10,7 +10,8 @@
  * and for det's strided input gradients, images are processed in im2col chunks that fit
  * SK_CONV_WORK_CAP floats; the per-image forward runs one GEMM per image, so an image's bits do
  * not depend on its batch even with a BLAS whose rows depend on M.
- * Invariants: backward accumulates (+=); every reduction not done by the GEMM runs in a fixed
+ * Invariants: backward accumulates (+=), or assigns with the bits of accumulating into zeros
+ * (the *_mode twins: GEMM beta 0, col2im and depthwise rows zeroed by their thread); every reduction not done by the GEMM runs in a fixed
  * order (col2im is a gather over input pixels, depthwise dkernel is reduced per fixed (image
  * group, channel block) and the partials are combined in group order), so these kernels give
  * the same bits for any thread count. sk_sgemm is never called inside an OpenMP region.
@@ -123,8 +124,10 @@ static void im2col(float *col, const float *inp, const sk_conv_dims *d, int n0, 
 }
 
 /* dinp(images n0..) += col2im(dcol): a gather over input pixels, so each thread writes its own
- * rows and every pixel sums its contributions in (ki, kj) order. */
-static void col2im_acc(float *dinp, const float *dcol, const sk_conv_dims *d, int n0, int nb)
+ * rows and every pixel sums its contributions in (ki, kj) order. With assign, each row is zeroed
+ * first by the thread that owns it (in cache, instead of a separate pass over dinp). */
+static void col2im_acc(float *dinp, const float *dcol, const sk_conv_dims *d, int n0, int nb,
+                       int assign)
 {
     const int C = d->c, KW = d->kw, OW = d->ow, OH = d->oh;
     const size_t K = (size_t)d->kh * KW * C;
@@ -134,6 +137,7 @@ static void col2im_acc(float *dinp, const float *dcol, const sk_conv_dims *d, in
         int img = r / d->h, ih = r % d->h;
         float *drow = dinp + ((size_t)(n0 + img) * d->h + ih) * d->w * C;
         const float *cb = dcol + (size_t)img * OH * OW * K;
+        if (assign) memset(drow, 0, sizeof(float) * d->w * C);
         for (int ki = 0; ki < d->kh; ki++) {
             int t = ih + d->pt - ki;
             if (t < 0 || t % d->sh) continue;
@@ -183,9 +187,10 @@ static sk_det_patches patches_of(const float *inp, const sk_conv_dims *d)
 /* dinp += the input gradient of a stride-1 convolution on the det backend, as one implicit GEMM:
  * the transposed convolution of dout (taps flipped, padding kh-1-pt, kw-1-pl) with the kernel
  * transposed per tap into work (KH*KW*OC x C). Every input-gradient element is one fused
- * multiply-add chain over (tap, output channel), continuing from dinp's value. */
+ * multiply-add chain over (tap, output channel), continuing from dinp's value (beta 1) or from
+ * +0.0f (beta 0: assign). */
 static void conv_dinp_det(float *dinp, const float *dout, const float *kernel,
-                          const sk_conv_dims *d, float *work)
+                          const sk_conv_dims *d, float *work, float beta)
 {
     const int C = d->c, OC = d->oc, KH = d->kh, KW = d->kw;
     SK_ASSERT(d->sh == 1 && d->sw == 1 && work != NULL);
@@ -204,7 +209,7 @@ static void conv_dinp_det(float *dinp, const float *dout, const float *kernel,
     }
     sk_det_patches P = {dout, d->n, d->oh, d->ow, OC, d->h, d->w, KH,
                         KW, 1, 1, KH - 1 - d->pt, KW - 1 - d->pl};
-    sk_sgemm_det_patches(&P, C, work, C, 1.0f, dinp, C);
+    sk_sgemm_det_patches(&P, C, work, C, beta, dinp, C);
 }
 
 static void add_bias_rows(float *out, const float *bias, size_t rows, int oc)
@@ -272,15 +277,24 @@ void sk_conv2d_forward_per_image(float *out, const float *inp, const float *kern
 void sk_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                         const float *inp, const float *kernel, const sk_conv_dims *d, float *work)
 {
+    sk_conv2d_backward_mode(dinp, dkernel, dbias, dout, inp, kernel, d, work, 0);
+}
+
+/* dinp's GEMM beta: 0 starts every chain at +0.0f, the bits of beta 1 on a zeroed dinp. */
+void sk_conv2d_backward_mode(float *dinp, float *dkernel, float *dbias, const float *dout,
+                             const float *inp, const float *kernel, const sk_conv_dims *d,
+                             float *work, unsigned assign)
+{
     check_dims(d);
-    const int OC = d->oc, C = d->c;
+    const int OC = d->oc, C = d->c, set = (int)(assign & 1u);
+    const float beta = set ? 0.0f : 1.0f;
     const size_t ohw = (size_t)d->oh * d->ow;
     if (dbias) sk_ops_colsum_acc(dbias, dout, (size_t)d->n * ohw, OC);
     if (!dinp && !dkernel) return;
     if (is_direct_1x1(d)) {
         const int M = (int)(d->n * ohw);
         if (dkernel) sk_sgemm(1, 0, C, OC, M, 1.0f, inp, C, dout, OC, 1.0f, dkernel, OC);
-        if (dinp) sk_sgemm(0, 1, M, C, OC, 1.0f, dout, OC, kernel, OC, 1.0f, dinp, C);
+        if (dinp) sk_sgemm(0, 1, M, C, OC, 1.0f, dout, OC, kernel, OC, beta, dinp, C);
         return;
     }
     SK_ASSERT(work != NULL);
@@ -291,7 +305,7 @@ void sk_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *
         if (dkernel) sk_sgemm_det_patches_t(&P, OC, dout, OC, 1.0f, dkernel, OC);
         if (!dinp) return;
         if (d->sh == 1 && d->sw == 1) {
-            conv_dinp_det(dinp, dout, kernel, d, work);
+            conv_dinp_det(dinp, dout, kernel, d, work, beta);
             return;
         }
         dkernel = NULL; /* stride > 1: the input gradient below, through col2im */
@@ -308,7 +322,7 @@ void sk_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *
         }
         if (dinp) {
             sk_sgemm(0, 1, M, K, OC, 1.0f, dob, OC, kernel, OC, 0.0f, work, K);
-            col2im_acc(dinp, work, d, n0, nb);
+            col2im_acc(dinp, work, d, n0, nb, set);
         }
     }
 }
@@ -413,11 +427,14 @@ void sk_dwconv2d_forward(float *out, const float *inp, const float *kernel, cons
 }
 
 /* Input row r = (n, ih) of dinp: every pixel gathers its contributions in (ki, kj) order, so the
- * thread that owns the row never changes its bits. */
+ * thread that owns the row never changes its bits. With assign the row is zeroed first (in
+ * cache: it is the bits of accumulating into a zeroed dinp). */
 SK_OPS_CLONES static void dw_dinp_row(float *restrict drow, const float *restrict dout,
-                                      const float *restrict kernel, const sk_conv_dims *d, int r)
+                                      const float *restrict kernel, const sk_conv_dims *d, int r,
+                                      int assign)
 {
     const int C = d->c;
+    if (assign) memset(drow, 0, sizeof(float) * d->w * C);
     int n = r / d->h, ih = r % d->h;
     const float *db = dout + (size_t)n * d->oh * d->ow * C;
     for (int ki = 0; ki < d->kh; ki++) {
@@ -485,7 +502,15 @@ static int dw_group(int n) { return (n + 7) / 8; }
 void sk_dwconv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                           const float *inp, const float *kernel, const sk_conv_dims *d)
 {
+    sk_dwconv2d_backward_mode(dinp, dkernel, dbias, dout, inp, kernel, d, 0);
+}
+
+void sk_dwconv2d_backward_mode(float *dinp, float *dkernel, float *dbias, const float *dout,
+                               const float *inp, const float *kernel, const sk_conv_dims *d,
+                               unsigned assign)
+{
     check_dims(d);
+    const int set = (int)(assign & 1u);
     SK_ASSERT(d->oc == d->c);
     const int C = d->c, KHW = d->kh * d->kw;
     if (dbias) sk_ops_colsum_acc(dbias, dout, (size_t)d->n * d->oh * d->ow, C);
@@ -493,7 +518,7 @@ void sk_dwconv2d_backward(float *dinp, float *dkernel, float *dbias, const float
         const int rows = d->n * d->h;
         SK_OMP_FOR_IF((size_t)rows * d->w * C * KHW >= SK_OMP_MIN_WORK)
         for (int r = 0; r < rows; r++)
-            dw_dinp_row(dinp + (size_t)r * d->w * C, dout, kernel, d, r);
+            dw_dinp_row(dinp + (size_t)r * d->w * C, dout, kernel, d, r, set);
     }
     if (dkernel) {
         /* items (image group, channel block), each reduced in (n, oh) order into its own
@@ -581,10 +606,19 @@ void sk_dense_forward(float *out, const float *inp, const float *kernel, const f
 void sk_dense_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                        const float *inp, const float *kernel, int n, int c, int oc)
 {
+    sk_dense_backward_mode(dinp, dkernel, dbias, dout, inp, kernel, n, c, oc, 0);
+}
+
+void sk_dense_backward_mode(float *dinp, float *dkernel, float *dbias, const float *dout,
+                            const float *inp, const float *kernel, int n, int c, int oc,
+                            unsigned assign)
+{
     SK_ASSERT(n > 0 && c > 0 && oc > 0);
     if (dbias) sk_ops_colsum_acc(dbias, dout, (size_t)n, oc);
     if (dkernel) sk_sgemm(1, 0, c, oc, n, 1.0f, inp, c, dout, oc, 1.0f, dkernel, oc);
-    if (dinp) sk_sgemm(0, 1, n, c, oc, 1.0f, dout, oc, kernel, oc, 1.0f, dinp, c);
+    if (dinp)
+        sk_sgemm(0, 1, n, c, oc, 1.0f, dout, oc, kernel, oc, (assign & 1u) ? 0.0f : 1.0f, dinp,
+                 c);
 }
 
 void sk_dense_forward_ref(float *out, const float *inp, const float *kernel, const float *bias,

@@ -1,7 +1,8 @@
 /* ops_elem.c: elementwise ops: activations, softmax, add/accumulate, squeeze-excite multiply,
  * channel concatenation, dropout; plus the shared per-channel column sum.
  *
- * Invariants: backward accumulates (+=); reductions (softmax rows, the squeeze-excite ds, column
+ * Invariants: backward accumulates (+=), or assigns +0.0f + the value (*_mode, SK_GRAD_BASE);
+ * reductions (softmax rows, the squeeze-excite ds, column
  * sums over fixed row chunks) run in a fixed order in double, so results do not depend on the
  * thread count; sigmoid/swish use a vectorisable exp (exp_nonpos) instead of libm; dropout
  * masks are a pure function of (seed, stream_index, unit). Not here: loss (loss.c). */
@@ -121,24 +122,27 @@ SK_OPS_CLONES static void act_fwd_block(float *out, const float *inp, size_t n, 
 /* Masks are selects, not branches, so the loops vectorise (dinp + 0 only drops a -0 sign). */
 SK_OPS_CLONES static void act_bwd_block(float *restrict dinp, const float *restrict dout,
                                         const float *restrict inp, const float *restrict out,
-                                        size_t n, sk_act act)
+                                        size_t n, sk_act act, int as)
 {
     switch (act) {
     case SK_ACT_RELU: /* out > 0 iff inp > 0 */
-        for (size_t i = 0; i < n; i++) dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+        for (size_t i = 0; i < n; i++)
+            dinp[i] = SK_GRAD_BASE(as, dinp[i]) + (out[i] > 0.0f ? dout[i] : 0.0f);
         break;
     case SK_ACT_RELU6: /* 0 < out < 6 iff 0 < inp < 6 (TF's relu6 grad) */
         for (size_t i = 0; i < n; i++)
-            dinp[i] += (out[i] > 0.0f && out[i] < 6.0f) ? dout[i] : 0.0f;
+            dinp[i] = SK_GRAD_BASE(as, dinp[i]) +
+                      ((out[i] > 0.0f && out[i] < 6.0f) ? dout[i] : 0.0f);
         break;
     case SK_ACT_SWISH:
         for (size_t i = 0; i < n; i++) {
             float s = sigmoidf(inp[i]);
-            dinp[i] += dout[i] * (s * (1.0f + inp[i] * (1.0f - s)));
+            dinp[i] = SK_GRAD_BASE(as, dinp[i]) + dout[i] * (s * (1.0f + inp[i] * (1.0f - s)));
         }
         break;
     case SK_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * (out[i] * (1.0f - out[i]));
+        for (size_t i = 0; i < n; i++)
+            dinp[i] = SK_GRAD_BASE(as, dinp[i]) + dout[i] * (out[i] * (1.0f - out[i]));
         break;
     case SK_ACT_LINEAR: /* the callers handle linear and softmax and check the range */
     case SK_ACT_SOFTMAX:
@@ -169,10 +173,17 @@ void sk_act_forward(float *out, const float *inp, size_t n, sk_act act)
 void sk_act_backward(float *dinp, const float *dout, const float *inp, const float *out, size_t n,
                      sk_act act)
 {
+    sk_act_backward_mode(dinp, dout, inp, out, n, act, 0);
+}
+
+void sk_act_backward_mode(float *dinp, const float *dout, const float *inp, const float *out,
+                          size_t n, sk_act act, unsigned assign)
+{
     SK_ASSERT_MSG(act != SK_ACT_SOFTMAX, "softmax goes through sk_softmax_backward");
     SK_ASSERT_MSG((unsigned)act < SK_ACT_COUNT, "unknown activation");
+    const int as = (int)(assign & 1u);
     if (act == SK_ACT_LINEAR) {
-        sk_accumulate(dinp, dout, n);
+        sk_accumulate_mode(dinp, dout, n, assign);
         return;
     }
     if (act == SK_ACT_SWISH) SK_ASSERT(inp != NULL);
@@ -180,7 +191,8 @@ void sk_act_backward(float *dinp, const float *dout, const float *inp, const flo
     SK_OMP_FOR_IF(nb > 1 && n >= act_min_work(act))
     for (size_t b = 0; b < nb; b++) {
         const size_t o = b * EB, len = n - o < EB ? n - o : EB;
-        act_bwd_block(dinp + o, dout + o, inp ? inp + o : NULL, out ? out + o : NULL, len, act);
+        act_bwd_block(dinp + o, dout + o, inp ? inp + o : NULL, out ? out + o : NULL, len, act,
+                      as);
     }
 }
 
@@ -206,7 +218,14 @@ void sk_softmax_forward(float *out, const float *inp, int rows, int cols)
 
 void sk_softmax_backward(float *dinp, const float *dout, const float *out, int rows, int cols)
 {
+    sk_softmax_backward_mode(dinp, dout, out, rows, cols, 0);
+}
+
+void sk_softmax_backward_mode(float *dinp, const float *dout, const float *out, int rows,
+                              int cols, unsigned assign)
+{
     SK_ASSERT(rows >= 0 && cols > 0);
+    const int as = (int)(assign & 1u);
     SK_OMP_FOR_IF((size_t)rows * cols >= SK_OMP_MIN_WORK)
     for (int r = 0; r < rows; r++) {
         const float *g = dout + (size_t)r * cols, *y = out + (size_t)r * cols;
@@ -214,7 +233,7 @@ void sk_softmax_backward(float *dinp, const float *dout, const float *out, int r
         double dot = 0.0;
         for (int j = 0; j < cols; j++) dot += (double)g[j] * y[j];
         float fd = (float)dot;
-        for (int j = 0; j < cols; j++) dx[j] += y[j] * (g[j] - fd);
+        for (int j = 0; j < cols; j++) dx[j] = SK_GRAD_BASE(as, dx[j]) + y[j] * (g[j] - fd);
     }
 }
 
@@ -224,10 +243,13 @@ void sk_add_forward(float *out, const float *a, const float *b, size_t n)
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
-void sk_accumulate(float *dst, const float *src, size_t n)
+void sk_accumulate(float *dst, const float *src, size_t n) { sk_accumulate_mode(dst, src, n, 0); }
+
+void sk_accumulate_mode(float *dst, const float *src, size_t n, unsigned assign)
 {
+    const int as = (int)(assign & 1u);
     SK_OMP_FOR_IF(n >= SK_OMP_MIN_WORK)
-    for (size_t i = 0; i < n; i++) dst[i] += src[i];
+    for (size_t i = 0; i < n; i++) dst[i] = SK_GRAD_BASE(as, dst[i]) + src[i];
 }
 
 void sk_zero(float *dst, size_t n)
@@ -258,14 +280,21 @@ void sk_mul_bcast_forward(float *out, const float *x, const float *s, int n, siz
 void sk_mul_bcast_backward(float *dx, float *ds, const float *dout, const float *x,
                            const float *s, int n, size_t hw, int c)
 {
+    sk_mul_bcast_backward_mode(dx, ds, dout, x, s, n, hw, c, 0);
+}
+
+void sk_mul_bcast_backward_mode(float *dx, float *ds, const float *dout, const float *x,
+                                const float *s, int n, size_t hw, int c, unsigned assign)
+{
     const size_t rows = (size_t)n * hw;
+    const int ax = (int)(assign & 1u), as = (int)((assign >> 1) & 1u);
     if (dx) {
         SK_OMP_FOR_IF(rows * (size_t)c >= SK_OMP_MIN_WORK)
         for (size_t r = 0; r < rows; r++) {
             const float *sv = s + (r / hw) * c;
             const float *g = dout + r * c;
             float *d = dx + r * c;
-            for (int j = 0; j < c; j++) d[j] += g[j] * sv[j];
+            for (int j = 0; j < c; j++) d[j] = SK_GRAD_BASE(ax, d[j]) + g[j] * sv[j];
         }
     }
     if (ds) {
@@ -283,7 +312,8 @@ void sk_mul_bcast_backward(float *dx, float *ds, const float *dout, const float 
                 const float *xv = x + ((size_t)i * hw + p) * c + c0;
                 for (int j = 0; j < cn; j++) acc[j] += (double)(g[j] * xv[j]);
             }
-            for (int j = 0; j < cn; j++) ds[(size_t)i * c + c0 + j] += (float)acc[j];
+            float *d = ds + (size_t)i * c + c0;
+            for (int j = 0; j < cn; j++) d[j] = SK_GRAD_BASE(as, d[j]) + (float)acc[j];
         }
     }
 }
@@ -304,6 +334,12 @@ void sk_concat_forward(float *out, const float *const *inps, const int *cs, int 
 
 void sk_concat_backward(float *const *dinps, const float *dout, const int *cs, int k, size_t m)
 {
+    sk_concat_backward_mode(dinps, dout, cs, k, m, 0);
+}
+
+void sk_concat_backward_mode(float *const *dinps, const float *dout, const int *cs, int k,
+                             size_t m, unsigned assign)
+{
     int total = 0;
     for (int i = 0; i < k; i++) total += cs[i];
     SK_OMP_FOR_IF(m * (size_t)total >= SK_OMP_MIN_WORK)
@@ -312,7 +348,8 @@ void sk_concat_backward(float *const *dinps, const float *dout, const int *cs, i
         for (int i = 0; i < k; i++) {
             if (dinps[i]) {
                 float *d = dinps[i] + r * cs[i];
-                for (int j = 0; j < cs[i]; j++) d[j] += g[j];
+                const int as = (int)((assign >> i) & 1u);
+                for (int j = 0; j < cs[i]; j++) d[j] = SK_GRAD_BASE(as, d[j]) + g[j];
             }
             g += cs[i];
         }
@@ -340,9 +377,17 @@ void sk_dropout_forward(float *out, const float *inp, const float *mask, size_t 
 void sk_dropout_backward(float *dinp, const float *dout, const float *mask, size_t units,
                          size_t unit)
 {
+    sk_dropout_backward_mode(dinp, dout, mask, units, unit, 0);
+}
+
+void sk_dropout_backward_mode(float *dinp, const float *dout, const float *mask, size_t units,
+                              size_t unit, unsigned assign)
+{
+    const int as = (int)(assign & 1u);
     SK_OMP_FOR_IF(units * unit >= SK_OMP_MIN_WORK)
     for (size_t u = 0; u < units; u++) {
         const float m = mask[u];
-        for (size_t i = 0; i < unit; i++) dinp[u * unit + i] += dout[u * unit + i] * m;
+        float *d = dinp + u * unit;
+        for (size_t i = 0; i < unit; i++) d[i] = SK_GRAD_BASE(as, d[i]) + dout[u * unit + i] * m;
     }
 }

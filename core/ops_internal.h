@@ -18,6 +18,11 @@
 #define SK_OMP_FOR_IF(cond)
 #endif
 
+/* The old value an input gradient builds on in the *_mode backwards (ops.h): +0.0f when the
+ * gradient is assigned, so dst = SK_GRAD_BASE(a, dst) + v has the bits of accumulating into a
+ * zeroed buffer and never reads dst (the loops are unswitched on the invariant flag). */
+#define SK_GRAD_BASE(assign, old) ((assign) ? 0.0f : (old))
+
 /* Below this many floats of work an elementwise loop stays serial. */
 #define SK_OMP_MIN_WORK 32768
 

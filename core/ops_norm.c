@@ -8,8 +8,8 @@
  * region. Inference BN is row-wise, so a sample's bits do not depend on its batch. The chunk
  * kernels are dispatched per CPU (SK_OPS_CLONES) with identical bits on every path.
  * gamma/beta may be NULL (Keras scale=False / center=False): treated as 1 / 0.
- * Backward accumulates (+=). Not here: choosing train vs infer mode (the graph does that from
- * the freeze mask). */
+ * Backward accumulates (+=); the BN *_mode twins assign +0.0f + the value instead (ops.h).
+ * Not here: choosing train vs infer mode (the graph does that from the freeze mask). */
 #include "ops.h"
 #include "ops_internal.h"
 #include "sk_common.h"
@@ -63,21 +63,21 @@ SK_OPS_CLONES static void bn_dx_rows(float *restrict dx, const float *restrict d
                                      const float *restrict x, const float *restrict mean,
                                      const float *restrict invstd, const float *restrict k1,
                                      const float *restrict k2, const float *restrict k3,
-                                     size_t rows, int c)
+                                     size_t rows, int c, int as)
 {
     for (size_t r = 0; r < rows; r++, x += c, dy += c, dx += c)
         for (int j = 0; j < c; j++) {
             float xh = (x[j] - mean[j]) * invstd[j];
-            dx[j] += k1[j] * (dy[j] - k2[j] - xh * k3[j]);
+            dx[j] = SK_GRAD_BASE(as, dx[j]) + k1[j] * (dy[j] - k2[j] - xh * k3[j]);
         }
 }
 
-/* dx += dy * scale. */
+/* dx += dy * scale (dx = +0.0f + dy * scale with as). */
 SK_OPS_CLONES static void scale_acc_rows(float *restrict dx, const float *restrict dy,
-                                         const float *restrict scale, size_t rows, int c)
+                                         const float *restrict scale, size_t rows, int c, int as)
 {
     for (size_t r = 0; r < rows; r++, dy += c, dx += c)
-        for (int j = 0; j < c; j++) dx[j] += dy[j] * scale[j];
+        for (int j = 0; j < c; j++) dx[j] = SK_GRAD_BASE(as, dx[j]) + dy[j] * scale[j];
 }
 
 /* Partial pairs part[k] = (a[c], b[c]) of chunks 0..nch-1, summed in chunk order into ta, tb. */
@@ -227,7 +227,15 @@ void sk_bn_backward_train(float *dinp, float *dgamma, float *dbeta, const float 
                           const float *inp, const float *mean, const float *invstd,
                           const float *gamma, size_t m, int c)
 {
+    sk_bn_backward_train_mode(dinp, dgamma, dbeta, dout, inp, mean, invstd, gamma, m, c, 0);
+}
+
+void sk_bn_backward_train_mode(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                               const float *inp, const float *mean, const float *invstd,
+                               const float *gamma, size_t m, int c, unsigned assign)
+{
     SK_ASSERT(m > 0 && c > 0);
+    const int as = (int)(assign & 1u);
     const size_t cr = sk_ops_chunk_rows(c), nch = (m + cr - 1) / cr;
     const double inv_m = 1.0 / (double)m;
     bn_scratch sc = bn_scratch_get(nch, c);
@@ -254,7 +262,7 @@ void sk_bn_backward_train(float *dinp, float *dgamma, float *dbeta, const float 
             sk_ops_range(nch, &lo, &hi);
             for (size_t k = lo; k < hi; k++)
                 bn_dx_rows(dinp + k * cr * c, dout + k * cr * c, inp + k * cr * c, mean, invstd,
-                           k1, k2, k3, chunk_len(m, cr, k), c);
+                           k1, k2, k3, chunk_len(m, cr, k), c, as);
         }
     }
 }
@@ -294,7 +302,17 @@ void sk_bn_backward_infer(float *dinp, float *dgamma, float *dbeta, const float 
                           const float *inp, const float *gamma, const float *moving_mean,
                           const float *moving_var, size_t m, int c, float eps)
 {
+    sk_bn_backward_infer_mode(dinp, dgamma, dbeta, dout, inp, gamma, moving_mean, moving_var, m,
+                              c, eps, 0);
+}
+
+void sk_bn_backward_infer_mode(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                               const float *inp, const float *gamma, const float *moving_mean,
+                               const float *moving_var, size_t m, int c, float eps,
+                               unsigned assign)
+{
     SK_ASSERT(m > 0 && c > 0);
+    const int as = (int)(assign & 1u);
     const size_t cr = sk_ops_chunk_rows(c), nch = (m + cr - 1) / cr;
     const int want = dgamma || dbeta;
     bn_scratch sc = bn_scratch_get(nch, c);
@@ -317,7 +335,8 @@ void sk_bn_backward_infer(float *dinp, float *dgamma, float *dbeta, const float 
             size_t lo, hi;
             sk_ops_range(nch, &lo, &hi);
             for (size_t k = lo; k < hi; k++)
-                scale_acc_rows(dinp + k * cr * c, dout + k * cr * c, sv, chunk_len(m, cr, k), c);
+                scale_acc_rows(dinp + k * cr * c, dout + k * cr * c, sv, chunk_len(m, cr, k), c,
+                               as);
         }
     }
 }

@@ -3,7 +3,7 @@
  *
  * Keras/TF semantics: padding cells never win a max (ties go to the first cell in row-major
  * window order); 'same' average pooling divides by the number of non-padded cells. Invariants:
- * backward accumulates (+=); pool backward scatters within one image per thread (windows of one
+ * backward accumulates (+=) (padding and GAP also assign: *_mode); pool backward scatters within one image per thread (windows of one
  * image overlap, images do not), GAP reduces in pixel order in double, so results do not depend
  * on the thread count. Not here: the padding geometry (sk_conv_dims_pad in ops_conv.c). */
 #include "ops.h"
@@ -36,7 +36,14 @@ void sk_pad_forward(float *out, const float *inp, int n, int h, int w, int c, in
 void sk_pad_backward(float *dinp, const float *dout, int n, int h, int w, int c, int t, int b,
                      int l, int r)
 {
+    sk_pad_backward_mode(dinp, dout, n, h, w, c, t, b, l, r, 0);
+}
+
+void sk_pad_backward_mode(float *dinp, const float *dout, int n, int h, int w, int c, int t,
+                          int b, int l, int r, unsigned assign)
+{
     SK_ASSERT(t >= 0 && b >= 0 && l >= 0 && r >= 0);
+    const int as = (int)(assign & 1u);
     const int OH = h + t + b, OW = w + l + r;
     const int rows = n * h;
     SK_OMP_FOR_IF((size_t)rows * w * c >= SK_OMP_MIN_WORK)
@@ -44,7 +51,7 @@ void sk_pad_backward(float *dinp, const float *dout, int n, int h, int w, int c,
         int i = row / h, y = row % h;
         const float *g = dout + (((size_t)i * OH + y + t) * OW + l) * c;
         float *d = dinp + (size_t)row * w * c;
-        for (size_t j = 0; j < (size_t)w * c; j++) d[j] += g[j];
+        for (size_t j = 0; j < (size_t)w * c; j++) d[j] = SK_GRAD_BASE(as, d[j]) + g[j];
     }
 }
 
@@ -214,12 +221,19 @@ void sk_gap_forward(float *out, const float *inp, int n, size_t hw, int c)
 
 void sk_gap_backward(float *dinp, const float *dout, int n, size_t hw, int c)
 {
+    sk_gap_backward_mode(dinp, dout, n, hw, c, 0);
+}
+
+void sk_gap_backward_mode(float *dinp, const float *dout, int n, size_t hw, int c,
+                          unsigned assign)
+{
+    const int as = (int)(assign & 1u);
     const float inv = 1.0f / (float)hw;
     const size_t rows = (size_t)n * hw;
     SK_OMP_FOR_IF(rows * (size_t)c >= SK_OMP_MIN_WORK)
     for (size_t r = 0; r < rows; r++) {
         const float *g = dout + (r / hw) * c;
         float *dx = dinp + r * c;
-        for (int j = 0; j < c; j++) dx[j] += g[j] * inv;
+        for (int j = 0; j < c; j++) dx[j] = SK_GRAD_BASE(as, dx[j]) + g[j] * inv;
     }
 }

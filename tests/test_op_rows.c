@@ -16,6 +16,9 @@
  *    its row does not declare would see NaN;
  *  - each declared read, poisoned alone, changes the gradients: the row claims nothing that
  *    backward does not use, and the poisoning has teeth.
+ *  - accumulating into zeroed gradients (sk_exec_set_grad_write ZERO) and writing them with
+ *    NaN in the buffers first (POISON) give the same bits: rows with bwd_assigns write every
+ *    element of the gradients they are first to produce and read none of their old values.
  * Dropping any single read from a row, or adding one, fails this test (checked by hand for
  * MaxPooling2D, Activation, SeparableConv2D, the fused swish, DepthwiseConv2D and Multiply).
  * MACs are checked against hand-computed counts. */
@@ -43,6 +46,8 @@ static void check_rows_complete(void)
         CHECKF(r->buffers != NULL, "op %d: buffers", op);
         CHECKF(r->macs != NULL, "op %d: MACs", op);
         CHECKF(r->fused_act == 0 || r->fused_act == 1, "op %d: fused_act flag", op);
+        CHECKF(r->bwd_assigns == 0 || (r->bwd_assigns == 1 && r->bwd), "op %d: bwd_assigns flag",
+               op);
         if (!r->keras_class) continue;
         CHECK_STR(sk_op_keras_class((sk_op)op), r->keras_class);
         for (int o2 = 0; o2 < op; o2++)
@@ -169,8 +174,10 @@ static void poison_dead(sk_exec *ex)
 
 /* Forward (training) and backward of the case graph on a planned (shared) or unshared arena;
  * the parameter gradients into grads. Poisons after the forward as asked (unshared only;
- * POISON_ONE: buffer `kind` of node `node`). Returns sk_exec_plan_check's count. */
-static int run(sk_graph *g, int shared, poison_kind pk, int node, int kind, float *grads)
+ * POISON_ONE: buffer `kind` of node `node`). Returns sk_exec_plan_check's count. grad_write:
+ * sk_exec_set_grad_write's mode (POISON: NaN in what the first backward consumers write). */
+static int run_mode(sk_graph *g, int shared, poison_kind pk, int node, int kind, float *grads,
+                    int grad_write)
 {
     float x[N * H * W * C], dout[N * K];
     sk_rng r = sk_rng_stream(3, SK_RNG_TEST, 9);
@@ -180,6 +187,7 @@ static int run(sk_graph *g, int shared, poison_kind pk, int node, int kind, floa
     memcpy(state, g->state, g->nstate * sizeof(float)); /* BN moving statistics move */
     sk_exec *ex = shared ? sk_exec_new(g, N) : sk_exec_new_unshared(g, N);
     int bad = sk_exec_plan_check(ex);
+    sk_exec_set_grad_write(ex, grad_write);
     sk_exec_forward(ex, x, N, 1, 5, 1);
     SK_ASSERT(!shared || pk == POISON_NONE);
     if (pk == POISON_DEAD) poison_dead(ex);
@@ -194,6 +202,11 @@ static int run(sk_graph *g, int shared, poison_kind pk, int node, int kind, floa
     memcpy(g->state, state, g->nstate * sizeof(float));
     free(state);
     return bad;
+}
+
+static int run(sk_graph *g, int shared, poison_kind pk, int node, int kind, float *grads)
+{
+    return run_mode(g, shared, pk, node, kind, grads, SK_GRAD_WRITE_ASSIGN);
 }
 
 static int same_bits(const float *a, const float *b, size_t n)
@@ -235,6 +248,14 @@ static void check_case(const op_case *c, int trainable, uint8_t *covered)
     CHECKF(bad == 0, "%s %s: sk_exec_plan_check found %d violations", c->name, mode, bad);
     CHECKF(same_bits(got, ref, np), "%s %s: the planned arena's memory reuse changes the gradients",
            c->name, mode);
+    run_mode(g, 0, POISON_NONE, 0, 0, got, SK_GRAD_WRITE_ZERO);
+    CHECKF(same_bits(got, ref, np),
+           "%s %s: writing first gradients (bwd_assigns) differs from accumulating into zeros",
+           c->name, mode);
+    run_mode(g, 1, POISON_NONE, 0, 0, got, SK_GRAD_WRITE_POISON);
+    CHECKF(same_bits(got, ref, np),
+           "%s %s: a backward reads a gradient it must overwrite (NaN-filled first)", c->name,
+           mode);
     run(g, 0, POISON_DEAD, 0, 0, got);
     CHECKF(same_bits(got, ref, np),
            "%s %s: backward reads memory the plan let die (a read missing from its row)", c->name,

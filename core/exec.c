@@ -222,7 +222,7 @@ static void plan_node(sk_exec *ex, plan_state *ps, int i)
         for (int k = 0; k < ex->nboundary; k++)
             if (ex->boundary[k] == i) t0 = 0; /* written first by forward_suffix */
     }
-    plan_add(pl, i, B_ACT, numel, t0, t1);
+    if (!sk_exec_fused_away(ex, i)) plan_add(pl, i, B_ACT, numel, t0, t1);
     if (ng) {
         int first = ex->first_bwd_consumer[i];
         plan_add(pl, i, B_GRAD, numel, out ? T_out : sk_exec_bwd_step(n, first >= 0 ? first : i),
@@ -267,6 +267,7 @@ static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate, int share)
     int *last_fwd_use = sk_xmalloc((size_t)n * sizeof(int));
     int *last_bwd_use = sk_xmalloc((size_t)n * sizeof(int));
     plan_uses(ex, last_fwd_use, last_bwd_use);
+    sk_exec_plan_fuse(ex, last_fwd_use);
     plan_state ps = {{0}, last_fwd_use, last_bwd_use, 0, 0};
     ex->bnstat_off = sk_xcalloc((size_t)n, sizeof(size_t));
     for (int i = 0; i < n; i++) plan_node(ex, &ps, i);
@@ -309,6 +310,7 @@ void sk_exec_free(sk_exec *ex)
     free(ex->in_prefix);
     free(ex->boundary);
     free(ex->first_bwd_consumer);
+    free(ex->fuse);
     free(ex->bwd_ran);
     free(ex->ranges);
     free(ex);

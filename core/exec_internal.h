@@ -55,6 +55,7 @@ struct sk_exec {
     int fwd_fresh;     /* a forward ran since the last backward */
     double *prof_fwd, *prof_bwd; /* per-node seconds, accumulated (sk_exec_set_profile) */
     int grad_write;    /* SK_GRAD_WRITE_*: how first consumers write gradients (tests) */
+    int *fuse;         /* per node: its BN + activation partner (exec_fuse.c), or -1 */
 };
 
 /* How the first backward consumer of a tensor writes its gradient (sk_exec_set_grad_write).
@@ -66,6 +67,19 @@ struct sk_exec {
 enum { SK_GRAD_WRITE_ASSIGN = 0, SK_GRAD_WRITE_ZERO, SK_GRAD_WRITE_POISON };
 /* Sets the mode for later backward passes; returns the previous one. For tests. */
 int sk_exec_set_grad_write(sk_exec *ex, int mode);
+
+/* BatchNormalization + activation fusion (exec_fuse.c; sk_exec_set_fuse in exec.h). */
+/* Picks the fused pairs (ex->fuse) after plan_uses; extends the BN inputs' forward lifetimes to
+ * the activation that reads them instead. */
+void sk_exec_plan_fuse(sk_exec *ex, int *last_fwd_use);
+/* BN node whose forward its activation consumer runs (no B_ACT planned for it). */
+int sk_exec_fused_away(const sk_exec *ex, int id);
+/* For an activation node: the BN node it normalises itself, or -1. */
+int sk_exec_fused_bn_of(const sk_exec *ex, int id);
+/* Forward of a fused activation node: BN (inference) + activation into its output. */
+void sk_exec_bn_act_fwd(sk_exec *ex, int id, int n, int s0);
+/* Value of variable `slot` (SK_VAR_*) of a node, or NULL if it has none there. */
+float *sk_exec_var(const sk_exec *ex, const sk_node *nd, int slot);
 
 static inline const sk_node *sk_exec_node(const sk_exec *ex, int id) { return &ex->g->nodes[id]; }
 /* Timeline step of node i's backward in a graph of n nodes (see sk_plan_buf). */

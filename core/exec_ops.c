@@ -23,6 +23,8 @@ static float *var_value(const sk_exec *ex, const sk_node *nd, int slot)
     return (t->is_state ? ex->g->state : ex->g->params) + t->offset;
 }
 
+float *sk_exec_var(const sk_exec *ex, const sk_node *nd, int slot) { return var_value(ex, nd, slot); }
+
 /* Gradient of a node's trainable variable, or NULL when it must not be computed (frozen). */
 static float *var_grad(const sk_exec *ex, const sk_node *nd, int slot)
 {
@@ -251,6 +253,7 @@ static void bn_fwd(sk_exec *ex, int id, int n, int s0)
     float *gamma = var_value(ex, nd, SK_VAR_GAMMA), *beta = var_value(ex, nd, SK_VAR_BETA);
     float *mm = var_value(ex, nd, SK_VAR_MOVING_MEAN);
     float *mv = var_value(ex, nd, SK_VAR_MOVING_VARIANCE);
+    if (sk_exec_fused_away(ex, id)) return; /* its activation normalises (exec_fuse.c) */
     if (bn_batch_stats(ex, nd)) {
         SK_ASSERT(s0 == 0); /* batch statistics never run per sample */
         float *st = ex->bnstat + ex->bnstat_off[id];
@@ -288,7 +291,9 @@ static void act_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t cnt = (size_t)n * sk_node_numel(nd);
-    if (nd->cfg.act == SK_ACT_SOFTMAX)
+    if (sk_exec_fused_bn_of(ex, id) >= 0)
+        sk_exec_bn_act_fwd(ex, id, n, s0);
+    else if (nd->cfg.act == SK_ACT_SOFTMAX)
         sk_softmax_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0), (int)(cnt / nd->c), nd->c);
     else
         sk_act_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0), cnt, nd->cfg.act);

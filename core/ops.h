@@ -150,6 +150,11 @@ typedef enum {
 
 const char *sk_act_name(sk_act a); /* Keras names: "linear", "relu", ... */
 
+/* sk_bn_forward_infer then sk_act_forward (relu, relu6 or swish) on the same values, in one
+ * pass over memory: bit-identical to the two calls (the executor's BN + activation fusion). */
+void sk_bn_act_forward_infer(float *out, const float *inp, const float *gamma, const float *beta,
+                             const float *moving_mean, const float *moving_var, size_t m, int c,
+                             float eps, sk_act act);
 /* Elementwise activation of n values (not softmax). In place allowed (out == inp). */
 void sk_act_forward(float *out, const float *inp, size_t n, sk_act act);
 /* dinp += dout * act'(.) using inp (pre-activation) and out (post-activation).

@@ -156,6 +156,11 @@ static size_t act_min_work(sk_act act)
     return act == SK_ACT_SWISH || act == SK_ACT_SIGMOID ? SK_OMP_MIN_WORK / 4 : SK_OMP_MIN_WORK;
 }
 
+void sk_ops_act_rows(float *out, const float *inp, size_t n, sk_act act)
+{
+    act_fwd_block(out, inp, n, act);
+}
+
 void sk_act_forward(float *out, const float *inp, size_t n, sk_act act)
 {
     SK_ASSERT_MSG(act != SK_ACT_SOFTMAX, "softmax goes through sk_softmax_forward");

@@ -79,6 +79,8 @@ static inline size_t sk_ops_chunk_rows(int c)
  * kept, so steady-state calls allocate nothing. Valid until this thread's next call; the
  * caller may share it with its OpenMP team. Contents undefined. */
 void *sk_ops_scratch(size_t bytes);
+/* One block of sk_act_forward on the calling thread (not softmax, not linear); out may be inp. */
+void sk_ops_act_rows(float *out, const float *inp, size_t n, sk_act act);
 
 /* Channel block used by per-channel reductions: each block is reduced by one thread, rows in
  * order, in double, so results do not depend on the thread count. */

@@ -223,10 +223,10 @@ static void plan_node(sk_exec *ex, plan_state *ps, int i)
             if (ex->boundary[k] == i) t0 = 0; /* written first by forward_suffix */
     }
     if (!sk_exec_fused_away(ex, i)) plan_add(pl, i, B_ACT, numel, t0, t1);
-    if (ng) {
+    if (ng && !sk_exec_fused_away_bwd(ex, i)) { /* a BN fused in backward: dy is not stored */
         int first = ex->first_bwd_consumer[i];
         plan_add(pl, i, B_GRAD, numel, out ? T_out : sk_exec_bwd_step(n, first >= 0 ? first : i),
-                 tb);
+                 sk_exec_grad_until(ex, i, tb));
     }
     if (sk_exec_has_act(nd)) {
         plan_add(pl, i, B_PRE, numel, i, out ? END : (ng && r.pre ? tb : i));
@@ -245,7 +245,8 @@ static void plan_node(sk_exec *ex, plan_state *ps, int i)
 }
 
 /* Plans the buffers; with allocate == 0 only the sizes (no arena, nothing touched); with
- * share == 0 no two buffers share memory (sk_exec_new_unshared). */
+ * share == 0 no two buffers share memory and no BN + activation pair is fused
+ * (sk_exec_new_unshared). */
 static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate, int share)
 {
     SK_ASSERT(g && g->finalized && max_batch > 0);
@@ -267,7 +268,7 @@ static sk_exec *exec_new(sk_graph *g, int max_batch, int allocate, int share)
     int *last_fwd_use = sk_xmalloc((size_t)n * sizeof(int));
     int *last_bwd_use = sk_xmalloc((size_t)n * sizeof(int));
     plan_uses(ex, last_fwd_use, last_bwd_use);
-    sk_exec_plan_fuse(ex, last_fwd_use);
+    if (share) sk_exec_plan_fuse(ex, last_fwd_use, last_bwd_use); /* unshared: every output */
     plan_state ps = {{0}, last_fwd_use, last_bwd_use, 0, 0};
     ex->bnstat_off = sk_xcalloc((size_t)n, sizeof(size_t));
     for (int i = 0; i < n; i++) plan_node(ex, &ps, i);
@@ -340,7 +341,15 @@ static int check_bwd_lifetimes(const sk_exec *ex)
         int tb = sk_exec_bwd_step(g->n, j);
         sk_bwd_reads r = sk_exec_bwd_reads(nd);
         sk_op_buffers b = sk_exec_op_buffers(g, nd, ex->max_batch);
-        bad += !alive_at(ex, j, B_GRAD, tb);
+        /* backward-fused pair (exec_fuse.c): the BN j reads its activation's output and output
+         * gradient instead of its own gradient; the activation j writes no input gradient */
+        int fb = sk_exec_fused_away_bwd(ex, j);
+        int fa = sk_exec_fused_bn_of(ex, j) >= 0 && sk_exec_bwd_fused(ex, j);
+        bad += !fb && !alive_at(ex, j, B_GRAD, tb);
+        if (fb) {
+            bad += !alive_at(ex, ex->fuse[j], B_ACT, tb) + !alive_at(ex, ex->fuse[j], B_GRAD, tb);
+            bad += sk_exec_planned(ex, j, B_GRAD) != NULL;
+        }
         bad += r.output && !alive_at(ex, j, B_ACT, tb);
         bad += r.pre && !alive_at(ex, j, B_PRE, tb);
         bad += r.mid && !alive_at(ex, j, B_MID, tb);
@@ -350,7 +359,7 @@ static int check_bwd_lifetimes(const sk_exec *ex)
         for (int k = 0; k < nd->ninputs; k++) {
             int in = nd->inputs[k];
             bad += r.input[k] && !alive_at(ex, in, B_ACT, tb);
-            bad += g->nodes[in].needs_grad && !alive_at(ex, in, B_GRAD, tb);
+            bad += g->nodes[in].needs_grad && !fa && !alive_at(ex, in, B_GRAD, tb);
         }
     }
     return bad;
@@ -508,6 +517,7 @@ static unsigned grad_assign_mask(sk_exec *ex, int i)
     for (int k = 0; k < nd->ninputs; k++) {
         int in = nd->inputs[k];
         if (!sk_exec_node(ex, in)->needs_grad || ex->first_bwd_consumer[in] != i) continue;
+        if (sk_exec_fused_away_bwd(ex, in)) continue; /* a fused BN's dy: never stored */
         int seen = 0;
         for (int k2 = 0; k2 < k; k2++) seen |= nd->inputs[k2] == in;
         if (seen) continue;

@@ -119,8 +119,9 @@ int sk_exec_trainable_ranges(const sk_exec *ex, const size_t **ranges);
  * fwd[id] / bwd[id] (arrays of g->n doubles owned by the caller; NULL turns it off). For the
  * speed benchmark; costs two clock reads per node. */
 void sk_exec_set_profile(sk_exec *ex, double *fwd, double *bwd);
-/* Executors planned afterwards (sk_exec_new) fuse a frozen BatchNormalization into its only
- * relu/relu6/swish consumer (on == 1, the default) or run them as separate passes. The bits are
+/* Executors planned afterwards (sk_exec_new) fuse a BatchNormalization into its only
+ * relu/relu6/swish consumer, forward and (relu/relu6) backward (on == 1, the default; see
+ * exec_fuse.c), or run them as separate passes. The bits are
  * the same either way; for tests and the speed bench (SKYTUNE_BN_FUSE=0). Not thread-safe: set
  * it before planning. Returns the previous setting. */
 int sk_exec_set_fuse(int on);

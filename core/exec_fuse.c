@@ -1,16 +1,22 @@
 /* exec_fuse.c: BatchNormalization + activation fusion in the executor (issue 17).
  *
  * The graph keeps BatchNormalization and its ReLU / Activation as separate nodes (layer names,
- * trainable counts, export). When a BN node always runs in inference mode (frozen at plan time:
- * sk_exec checks the flags never change) and its ONLY consumer is a relu, relu6 or swish node,
- * the activation node's forward normalises and activates in one pass (sk_bn_act_forward_infer)
- * straight into its own output, the BN node's forward does nothing, and the BN output is never
- * planned. Bits are those of the two separate passes (same expressions per element).
+ * trainable counts, export). When a BN node's ONLY consumer is a relu, relu6 or swish node, the
+ * activation node's forward normalises and activates in one pass straight into its own output
+ * (exec_ops.c bn_forward_into: sk_bn_act_forward_infer, or for a trainable BN in a training
+ * pass sk_bn_act_forward_train, which stores the batch statistics and updates the moving ones
+ * exactly as the BN node would), the BN node's forward does nothing, and the BN output is
+ * never planned. Both modes of one executor go through the activation node.
  *
- * Not fused: the graph output or a prefix-cache boundary (someone else reads the BN output), a
- * swish whose backward runs (it reads its input, the BN output). The BN node's backward (frozen:
- * inference formula, reads no activation) and the activation's (relu: its own output) are
- * unchanged. */
+ * Backward, when the BN's backward runs (its act is then relu or relu6: a swish whose backward
+ * runs reads its input, the BN output, and is not fused): the activation's backward does
+ * nothing and the BN's backward computes dy = dout * act'(out) per chunk from the activation's
+ * output and output gradient (sk_bn_act_backward_*_mode); the BN output's gradient is never
+ * planned, the activation's output and gradient live until the BN's backward. Bits are those
+ * of the separate passes (same expressions per element, see ops.h).
+ *
+ * Not fused: the graph output or a prefix-cache boundary (someone else reads the BN output),
+ * a swish whose backward runs, an activation on the other side of the prefix split. */
 #include <stdlib.h>
 
 #include "exec_internal.h"
@@ -41,7 +47,7 @@ static int is_boundary(const sk_exec *ex, int i)
     return 0;
 }
 
-void sk_exec_plan_fuse(sk_exec *ex, int *last_fwd_use)
+void sk_exec_plan_fuse(sk_exec *ex, int *last_fwd_use, int *last_bwd_use)
 {
     const sk_graph *g = ex->g;
     int n = g->n;
@@ -55,7 +61,7 @@ void sk_exec_plan_fuse(sk_exec *ex, int *last_fwd_use)
         }
     for (int b = 0; fuse_enabled && b < n; b++) {
         const sk_node *bn = &g->nodes[b];
-        if (bn->op != SK_OP_BATCHNORM || bn->trainable || bn->ninputs != 1) continue;
+        if (bn->op != SK_OP_BATCHNORM || bn->ninputs != 1) continue;
         if (consumers[b] != 1 || b == g->output || is_boundary(ex, b)) continue;
         int a = last[b];
         if (!fusable_act(&g->nodes[a])) continue;
@@ -65,6 +71,8 @@ void sk_exec_plan_fuse(sk_exec *ex, int *last_fwd_use)
         ex->fuse[b] = a;
         ex->fuse[a] = b;
         if (last_fwd_use[in] < a) last_fwd_use[in] = a; /* the activation reads the BN input */
+        int tb = sk_exec_bwd_step(n, b); /* the BN backward reads the activation's output */
+        if (bn->needs_grad && last_bwd_use[a] < tb) last_bwd_use[a] = tb;
     }
     free(consumers);
     free(last);
@@ -81,18 +89,20 @@ int sk_exec_fused_bn_of(const sk_exec *ex, int id)
     return ex->fuse[id];
 }
 
-void sk_exec_bn_act_fwd(sk_exec *ex, int id, int n, int s0)
+int sk_exec_bwd_fused(const sk_exec *ex, int id)
 {
-    const sk_node *a = sk_exec_node(ex, id);
-    int b = ex->fuse[id];
-    const sk_node *bn = sk_exec_node(ex, b);
-    SK_ASSERT(!bn->trainable);
-    size_t per = sk_node_numel(bn), m = (size_t)n * bn->h * bn->w;
-    const float *x = ex->buf[B_ACT][bn->inputs[0]] + (size_t)s0 * per;
-    float *out = ex->buf[B_ACT][id] + (size_t)s0 * sk_node_numel(a);
-    sk_bn_act_forward_infer(out, x, sk_exec_var(ex, bn, SK_VAR_GAMMA),
-                            sk_exec_var(ex, bn, SK_VAR_BETA),
-                            sk_exec_var(ex, bn, SK_VAR_MOVING_MEAN),
-                            sk_exec_var(ex, bn, SK_VAR_MOVING_VARIANCE), m, bn->c, bn->cfg.eps,
-                            a->cfg.act);
+    if (!ex->fuse || ex->fuse[id] < 0) return 0;
+    int b = ex->g->nodes[id].op == SK_OP_BATCHNORM ? id : ex->fuse[id];
+    return ex->g->nodes[b].needs_grad;
+}
+
+int sk_exec_fused_away_bwd(const sk_exec *ex, int id)
+{
+    return sk_exec_fused_away(ex, id) && sk_exec_bwd_fused(ex, id);
+}
+
+int sk_exec_grad_until(const sk_exec *ex, int id, int tb)
+{
+    if (!sk_exec_bwd_fused(ex, id) || sk_exec_node(ex, id)->op == SK_OP_BATCHNORM) return tb;
+    return sk_exec_bwd_step(ex->g->n, ex->fuse[id]);
 }

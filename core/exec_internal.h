@@ -70,23 +70,30 @@ int sk_exec_set_grad_write(sk_exec *ex, int mode);
 
 /* BatchNormalization + activation fusion (exec_fuse.c; sk_exec_set_fuse in exec.h). */
 /* Picks the fused pairs (ex->fuse) after plan_uses; extends the BN inputs' forward lifetimes to
- * the activation that reads them instead. */
-void sk_exec_plan_fuse(sk_exec *ex, int *last_fwd_use);
+ * the activation that reads them instead, and the activations' outputs to the BN backward that
+ * reads them when that backward is fused too. */
+void sk_exec_plan_fuse(sk_exec *ex, int *last_fwd_use, int *last_bwd_use);
 /* BN node whose forward its activation consumer runs (no B_ACT planned for it). */
 int sk_exec_fused_away(const sk_exec *ex, int id);
 /* For an activation node: the BN node it normalises itself, or -1. */
 int sk_exec_fused_bn_of(const sk_exec *ex, int id);
-/* Forward of a fused activation node: BN (inference) + activation into its output. */
-void sk_exec_bn_act_fwd(sk_exec *ex, int id, int n, int s0);
-/* Value of variable `slot` (SK_VAR_*) of a node, or NULL if it has none there. */
-float *sk_exec_var(const sk_exec *ex, const sk_node *nd, int slot);
+/* Either node of a pair whose backward is fused: the BN's backward applies the activation's
+ * (no B_GRAD planned for the BN output; the activation's backward does nothing). */
+int sk_exec_bwd_fused(const sk_exec *ex, int id);
+/* BN node of a backward-fused pair (no B_GRAD planned for it). */
+int sk_exec_fused_away_bwd(const sk_exec *ex, int id);
+/* Last step the gradient of node id's output is read: tb (its own backward), or for the
+ * activation of a backward-fused pair its BN's backward step. */
+int sk_exec_grad_until(const sk_exec *ex, int id, int tb);
 
 static inline const sk_node *sk_exec_node(const sk_exec *ex, int id) { return &ex->g->nodes[id]; }
 /* Timeline step of node i's backward in a graph of n nodes (see sk_plan_buf). */
 static inline int sk_exec_bwd_step(int n, int i) { return 2 * n - i; }
 
-/* sk_exec_new with the same buffers and lifetimes but no two buffers sharing memory: the
- * reference the op-row test holds the planned arena to. */
+/* sk_exec_new with the same buffers and lifetimes but no two buffers sharing memory and no
+ * BN + activation fusion (every node's output and gradient exists; the bits are the same): the
+ * reference the op-row test holds the planned arena to, and the conformance driver's source of
+ * pre-activation values. */
 sk_exec *sk_exec_new_unshared(sk_graph *g, int max_batch);
 /* The planned buffer `kind` (B_*) of a node, or NULL if it has none. O(buffers): for checks. */
 const sk_plan_buf *sk_exec_planned(const sk_exec *ex, int node, int kind);

@@ -23,8 +23,6 @@ static float *var_value(const sk_exec *ex, const sk_node *nd, int slot)
     return (t->is_state ? ex->g->state : ex->g->params) + t->offset;
 }
 
-float *sk_exec_var(const sk_exec *ex, const sk_node *nd, int slot) { return var_value(ex, nd, slot); }
-
 /* Gradient of a node's trainable variable, or NULL when it must not be computed (frozen). */
 static float *var_grad(const sk_exec *ex, const sk_node *nd, int slot)
 {
@@ -246,53 +244,80 @@ static int bn_batch_stats(const sk_exec *ex, const sk_node *nd)
 {
     return ex->training && nd->trainable;
 }
-static void bn_fwd(sk_exec *ex, int id, int n, int s0)
+/* Forward of BN node id into out (n samples from s0), then activation act on it unless
+ * SK_ACT_LINEAR (a fused pair, exec_fuse.c: out is then the activation's output). */
+static void bn_forward_into(sk_exec *ex, int id, float *out, int n, int s0, sk_act act)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t m = (size_t)n * nd->h * nd->w;
     float *gamma = var_value(ex, nd, SK_VAR_GAMMA), *beta = var_value(ex, nd, SK_VAR_BETA);
     float *mm = var_value(ex, nd, SK_VAR_MOVING_MEAN);
     float *mv = var_value(ex, nd, SK_VAR_MOVING_VARIANCE);
-    if (sk_exec_fused_away(ex, id)) return; /* its activation normalises (exec_fuse.c) */
+    const float *x = in_at(ex, id, 0, s0);
     if (bn_batch_stats(ex, nd)) {
         SK_ASSERT(s0 == 0); /* batch statistics never run per sample */
         float *st = ex->bnstat + ex->bnstat_off[id];
         float *mean = st, *var = st + nd->c, *invstd = st + 2 * nd->c;
-        sk_bn_forward_train(out_at(ex, id, 0), mean, var, invstd, in_at(ex, id, 0, 0), gamma,
-                            beta, m, nd->c, nd->cfg.eps);
+        if (act == SK_ACT_LINEAR)
+            sk_bn_forward_train(out, mean, var, invstd, x, gamma, beta, m, nd->c, nd->cfg.eps);
+        else
+            sk_bn_act_forward_train(out, mean, var, invstd, x, gamma, beta, m, nd->c,
+                                    nd->cfg.eps, act);
         sk_bn_update_moving(mm, mv, mean, var, m, nd->c, nd->cfg.momentum);
+    } else if (act == SK_ACT_LINEAR) {
+        sk_bn_forward_infer(out, x, gamma, beta, mm, mv, m, nd->c, nd->cfg.eps);
     } else {
-        sk_bn_forward_infer(out_at(ex, id, s0), in_at(ex, id, 0, s0), gamma, beta, mm, mv, m,
-                            nd->c, nd->cfg.eps);
+        sk_bn_act_forward_infer(out, x, gamma, beta, mm, mv, m, nd->c, nd->cfg.eps, act);
     }
 }
+static void bn_fwd(sk_exec *ex, int id, int n, int s0)
+{
+    if (sk_exec_fused_away(ex, id)) return; /* its activation normalises (exec_fuse.c) */
+    bn_forward_into(ex, id, out_at(ex, id, s0), n, s0, SK_ACT_LINEAR);
+}
+/* Backward of BN node id. For a pair fused in backward (exec_fuse.c) dy is not a buffer: the
+ * kernel applies the activation's backward (its output and output gradient) on the fly, so the
+ * profiler charges the activation's backward to this BN node. */
 static void bn_bwd(sk_exec *ex, int id, unsigned assign)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t m = (size_t)ex->n * nd->h * nd->w;
     float *gamma = var_value(ex, nd, SK_VAR_GAMMA);
     float *dgamma = var_grad(ex, nd, SK_VAR_GAMMA), *dbeta = var_grad(ex, nd, SK_VAR_BETA);
+    float *din = in_grad(ex, id, 0);
+    const float *x = in_at(ex, id, 0, 0);
+    int a = sk_exec_bwd_fused(ex, id) ? ex->fuse[id] : -1;
+    const float *dy = a >= 0 ? out_grad(ex, a) : out_grad(ex, id);
+    const float *aout = a >= 0 ? out_at(ex, a, 0) : NULL;
+    sk_act act = a >= 0 ? sk_exec_node(ex, a)->cfg.act : SK_ACT_LINEAR;
     if (bn_batch_stats(ex, nd)) {
-        float *st = ex->bnstat + ex->bnstat_off[id];
-        sk_bn_backward_train_mode(in_grad(ex, id, 0), dgamma, dbeta, out_grad(ex, id),
-                                  in_at(ex, id, 0, 0), st, st + 2 * nd->c, gamma, m, nd->c,
-                                  assign);
-    } else {
-        sk_bn_backward_infer_mode(in_grad(ex, id, 0), dgamma, dbeta, out_grad(ex, id),
-                                  in_at(ex, id, 0, 0), gamma,
-                                  var_value(ex, nd, SK_VAR_MOVING_MEAN),
-                                  var_value(ex, nd, SK_VAR_MOVING_VARIANCE), m, nd->c,
-                                  nd->cfg.eps, assign);
+        const float *st = ex->bnstat + ex->bnstat_off[id], *is = st + 2 * nd->c;
+        if (aout)
+            sk_bn_act_backward_train_mode(din, dgamma, dbeta, dy, aout, act, x, st, is, gamma, m,
+                                          nd->c, assign);
+        else
+            sk_bn_backward_train_mode(din, dgamma, dbeta, dy, x, st, is, gamma, m, nd->c, assign);
+        return;
     }
+    const float *mm = var_value(ex, nd, SK_VAR_MOVING_MEAN);
+    const float *mv = var_value(ex, nd, SK_VAR_MOVING_VARIANCE);
+    if (aout)
+        sk_bn_act_backward_infer_mode(din, dgamma, dbeta, dy, aout, act, x, gamma, mm, mv, m,
+                                      nd->c, nd->cfg.eps, assign);
+    else
+        sk_bn_backward_infer_mode(din, dgamma, dbeta, dy, x, gamma, mm, mv, m, nd->c,
+                                  nd->cfg.eps, assign);
 }
 
-/* ReLU and Activation: elementwise, or softmax over channels. */
+/* ReLU and Activation: elementwise, or softmax over channels. A fused activation runs its BN's
+ * forward (the profiler charges both to the activation) and leaves its backward to the BN. */
 static void act_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     size_t cnt = (size_t)n * sk_node_numel(nd);
-    if (sk_exec_fused_bn_of(ex, id) >= 0)
-        sk_exec_bn_act_fwd(ex, id, n, s0);
+    int b = sk_exec_fused_bn_of(ex, id);
+    if (b >= 0)
+        bn_forward_into(ex, b, out_at(ex, id, s0), n, s0, nd->cfg.act);
     else if (nd->cfg.act == SK_ACT_SOFTMAX)
         sk_softmax_forward(out_at(ex, id, s0), in_at(ex, id, 0, s0), (int)(cnt / nd->c), nd->c);
     else
@@ -303,7 +328,7 @@ static void act_bwd(sk_exec *ex, int id, unsigned assign)
     const sk_node *nd = sk_exec_node(ex, id);
     size_t cnt = (size_t)ex->n * sk_node_numel(nd);
     float *din = in_grad(ex, id, 0);
-    if (!din) return;
+    if (!din || sk_exec_bwd_fused(ex, id)) return; /* fused: bn_bwd applies it */
     if (nd->cfg.act == SK_ACT_SOFTMAX) {
         if (ex->skip_softmax && id == ex->g->output)
             sk_accumulate_mode(din, out_grad(ex, id), cnt, assign);

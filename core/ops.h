@@ -155,6 +155,24 @@ const char *sk_act_name(sk_act a); /* Keras names: "linear", "relu", ... */
 void sk_bn_act_forward_infer(float *out, const float *inp, const float *gamma, const float *beta,
                              const float *moving_mean, const float *moving_var, size_t m, int c,
                              float eps, sk_act act);
+/* sk_bn_forward_train then sk_act_forward (relu, relu6 or swish): the same statistics and
+ * output bits, one pass over memory for the output. */
+void sk_bn_act_forward_train(float *out, float *mean, float *var, float *invstd,
+                             const float *inp, const float *gamma, const float *beta, size_t m,
+                             int c, float eps, sk_act act);
+/* sk_act_backward_mode (relu or relu6: output act_out, its gradient dact) into a buffer nobody
+ * else writes, then sk_bn_backward_train_mode / sk_bn_backward_infer_mode on it, without the
+ * buffer: dy is recomputed per chunk in cache. Bit-identical to the two calls; `assign` is the
+ * BN backward's (its input gradient). */
+void sk_bn_act_backward_train_mode(float *dinp, float *dgamma, float *dbeta, const float *dact,
+                                   const float *act_out, sk_act act, const float *inp,
+                                   const float *mean, const float *invstd, const float *gamma,
+                                   size_t m, int c, unsigned assign);
+void sk_bn_act_backward_infer_mode(float *dinp, float *dgamma, float *dbeta, const float *dact,
+                                   const float *act_out, sk_act act, const float *inp,
+                                   const float *gamma, const float *moving_mean,
+                                   const float *moving_var, size_t m, int c, float eps,
+                                   unsigned assign);
 /* Elementwise activation of n values (not softmax). In place allowed (out == inp). */
 void sk_act_forward(float *out, const float *inp, size_t n, sk_act act);
 /* dinp += dout * act'(.) using inp (pre-activation) and out (post-activation).

@@ -161,6 +161,12 @@ void sk_ops_act_rows(float *out, const float *inp, size_t n, sk_act act)
     act_fwd_block(out, inp, n, act);
 }
 
+void sk_ops_act_grad_rows(float *dinp, const float *dout, const float *inp, const float *out,
+                          size_t n, sk_act act, int assign)
+{
+    act_bwd_block(dinp, dout, inp, out, n, act, assign);
+}
+
 void sk_act_forward(float *out, const float *inp, size_t n, sk_act act)
 {
     SK_ASSERT_MSG(act != SK_ACT_SOFTMAX, "softmax goes through sk_softmax_forward");

@@ -81,6 +81,10 @@ static inline size_t sk_ops_chunk_rows(int c)
 void *sk_ops_scratch(size_t bytes);
 /* One block of sk_act_forward on the calling thread (not softmax, not linear); out may be inp. */
 void sk_ops_act_rows(float *out, const float *inp, size_t n, sk_act act);
+/* One block of sk_act_backward_mode on the calling thread (not softmax, not linear): the same
+ * per-element expression; assign 1 writes +0.0f + v. dinp must not alias the others. */
+void sk_ops_act_grad_rows(float *dinp, const float *dout, const float *inp, const float *out,
+                          size_t n, sk_act act, int assign);
 
 /* Channel block used by per-channel reductions: each block is reduced by one thread, rows in
  * order, in double, so results do not depend on the thread count. */

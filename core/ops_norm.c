@@ -9,6 +9,9 @@
  * kernels are dispatched per CPU (SK_OPS_CLONES) with identical bits on every path.
  * gamma/beta may be NULL (Keras scale=False / center=False): treated as 1 / 0.
  * Backward accumulates (+=); the BN *_mode twins assign +0.0f + the value instead (ops.h).
+ * The sk_bn_act_* kernels fuse the executor's BN + relu/relu6/swish pairs (exec_fuse.c): the
+ * same chunk loops, with the activation applied to each output chunk while in cache, or its
+ * backward recomputed per chunk into a per-thread dy chunk fed to the same reductions.
  * Not here: choosing train vs infer mode (the graph does that from the freeze mask). */
 #include "ops.h"
 #include "ops_internal.h"
@@ -96,7 +99,8 @@ static inline size_t chunk_len(size_t m, size_t cr, size_t k)
 }
 
 /* Scratch layout of the BN training kernels: per-channel doubles (shift), the chunk partials,
- * then per thread: two double totals and four float vectors of c. */
+ * then per thread: two double totals, four float vectors of c and, when the kernel fuses an
+ * activation's backward, one chunk of dy (dy_floats). */
 typedef struct {
     double *k, *part;
     char *thr;
@@ -104,12 +108,13 @@ typedef struct {
     int nt; /* threads the slots were sized for */
 } bn_scratch;
 
-static bn_scratch bn_scratch_get(size_t nch, int c)
+static bn_scratch bn_scratch_get(size_t nch, int c, size_t dy_floats)
 {
     const size_t cd = ((size_t)c * sizeof(double) + 63) & ~(size_t)63;
     const size_t cf = ((size_t)c * sizeof(float) + 63) & ~(size_t)63;
+    const size_t dyb = (dy_floats * sizeof(float) + 63) & ~(size_t)63;
     bn_scratch b;
-    b.thr_bytes = 2 * cd + 4 * cf;
+    b.thr_bytes = 2 * cd + 4 * cf + dyb;
     b.nt = sk_ops_max_threads();
     char *p = sk_ops_scratch(cd + nch * 2 * cd + (size_t)b.nt * b.thr_bytes);
     b.k = (double *)p;
@@ -118,10 +123,12 @@ static bn_scratch bn_scratch_get(size_t nch, int c)
     return b;
 }
 
-/* The calling thread's slot: double totals a, b and float vectors f[0..3] of c each. */
+/* The calling thread's slot: double totals a, b, float vectors f[0..3] of c each, and its dy
+ * chunk (only when the scratch was sized for one). */
 typedef struct {
     double *a, *b;
     float *f[4];
+    float *dy;
 } bn_slot;
 
 static bn_slot bn_thread_slot(const bn_scratch *sc, int c)
@@ -129,9 +136,29 @@ static bn_slot bn_thread_slot(const bn_scratch *sc, int c)
     const size_t cd = ((size_t)c * sizeof(double) + 63) & ~(size_t)63;
     const size_t cf = ((size_t)c * sizeof(float) + 63) & ~(size_t)63;
     char *t = sc->thr + (size_t)sk_ops_tid() * sc->thr_bytes;
-    bn_slot s = {(double *)t, (double *)(t + cd), {NULL, NULL, NULL, NULL}};
+    bn_slot s = {(double *)t, (double *)(t + cd), {NULL, NULL, NULL, NULL}, NULL};
     for (int i = 0; i < 4; i++) s.f[i] = (float *)(t + 2 * cd + (size_t)i * cf);
+    s.dy = (float *)(t + 2 * cd + 4 * cf);
     return s;
+}
+
+/* The gradient reaching a BN output: given (dout, act NULL), or the backward of the relu /
+ * relu6 that consumes it, computed from that activation's output and output gradient. */
+typedef struct {
+    const float *dout;   /* dL/d(BN output), or dL/d(activation output) when out != NULL */
+    const float *out;    /* the fused activation's output, or NULL */
+    sk_act act;
+} bn_dy;
+
+/* dy of elements [off, off + n) of the BN output: the caller's buffer, or the fused
+ * activation's backward into the thread's dy chunk with sk_act_backward_mode's per-element
+ * expression, assigned (+0.0f + v: the bits the separate pass writes into the BN output's
+ * gradient in every grad-write mode, since it is that gradient's only writer). */
+static const float *bn_dy_at(const bn_dy *g, const bn_slot *sl, size_t off, size_t n)
+{
+    if (!g->out) return g->dout + off;
+    sk_ops_act_grad_rows(sl->dy, g->dout + off, NULL, g->out + off, n, g->act, 1);
+    return sl->dy;
 }
 
 /* Parallel when there are at least two chunks and enough work to pay for the pool. */
@@ -139,12 +166,15 @@ static bn_slot bn_thread_slot(const bn_scratch *sc, int c)
 
 /* ---- BatchNormalization ---- */
 
-void sk_bn_forward_train(float *out, float *mean, float *var, float *invstd, const float *inp,
-                         const float *gamma, const float *beta, size_t m, int c, float eps)
+/* Batch statistics then out = affine(x), chunk by chunk; with act != SK_ACT_LINEAR the chunk
+ * is activated in place right after (still in cache): the bits of the two separate passes. */
+static void bn_forward_train_act(float *out, float *mean, float *var, float *invstd,
+                                 const float *inp, const float *gamma, const float *beta,
+                                 size_t m, int c, float eps, sk_act act)
 {
     SK_ASSERT(m > 0 && c > 0);
     const size_t cr = sk_ops_chunk_rows(c), nch = (m + cr - 1) / cr;
-    bn_scratch sc = bn_scratch_get(nch, c);
+    bn_scratch sc = bn_scratch_get(nch, c, 0);
     /* sums are shifted by the first row: one pass without E[x^2] - E[x]^2 cancellation */
     for (int j = 0; j < c; j++) sc.k[j] = inp[j];
     SK_OMP_PARALLEL_IF(BN_PAR(m, c, nch), sc.nt)
@@ -174,9 +204,28 @@ void sk_bn_forward_train(float *out, float *mean, float *var, float *invstd, con
                 invstd[j] = is;
             }
         }
-        for (size_t k = lo; k < hi; k++)
-            affine_rows(out + k * cr * c, inp + k * cr * c, fm, fs, fb, chunk_len(m, cr, k), c);
+        for (size_t k = lo; k < hi; k++) {
+            size_t rows = chunk_len(m, cr, k);
+            float *o = out + k * cr * c;
+            affine_rows(o, inp + k * cr * c, fm, fs, fb, rows, c);
+            if (act != SK_ACT_LINEAR) sk_ops_act_rows(o, o, rows * (size_t)c, act);
+        }
     }
+}
+
+void sk_bn_forward_train(float *out, float *mean, float *var, float *invstd, const float *inp,
+                         const float *gamma, const float *beta, size_t m, int c, float eps)
+{
+    bn_forward_train_act(out, mean, var, invstd, inp, gamma, beta, m, c, eps, SK_ACT_LINEAR);
+}
+
+void sk_bn_act_forward_train(float *out, float *mean, float *var, float *invstd,
+                             const float *inp, const float *gamma, const float *beta, size_t m,
+                             int c, float eps, sk_act act)
+{
+    SK_ASSERT_MSG(act == SK_ACT_RELU || act == SK_ACT_RELU6 || act == SK_ACT_SWISH,
+                  "fused BatchNormalization activation");
+    bn_forward_train_act(out, mean, var, invstd, inp, gamma, beta, m, c, eps, act);
 }
 
 float sk_bn_avg_factor(float momentum)
@@ -210,17 +259,26 @@ void sk_bn_update_moving(float *moving_mean, float *moving_var, const float *mea
 /* Reductions of the BN backward over fixed chunks (sg = sum dy, sgx = sum dy * (x - sc->k))
  * into sc->part, then every thread's own totals in its slot (sl->a = sg, sl->b = sgx). Called
  * by all threads of the team. */
-static void bn_grad_sums(const bn_scratch *sc, bn_slot *sl, const float *dout, const float *inp,
+static void bn_grad_sums(const bn_scratch *sc, bn_slot *sl, const bn_dy *g, const float *inp,
                          size_t m, int c, size_t cr, size_t nch)
 {
     size_t lo, hi;
     sk_ops_range(nch, &lo, &hi);
-    for (size_t k = lo; k < hi; k++)
-        grad_stats_chunk(sc->part + k * 2 * c, sc->part + k * 2 * c + c, dout + k * cr * c,
-                         inp + k * cr * c, sc->k, chunk_len(m, cr, k), c);
-    SK_OMP_BARRIER
     *sl = bn_thread_slot(sc, c);
+    for (size_t k = lo; k < hi; k++) {
+        size_t rows = chunk_len(m, cr, k);
+        grad_stats_chunk(sc->part + k * 2 * c, sc->part + k * 2 * c + c,
+                         bn_dy_at(g, sl, k * cr * c, rows * (size_t)c), inp + k * cr * c, sc->k,
+                         rows, c);
+    }
+    SK_OMP_BARRIER
     combine_pairs(sl->a, sl->b, sc->part, nch, c);
+}
+
+/* Floats of the per-thread dy chunk a backward with gradient g needs. */
+static size_t bn_dy_floats(const bn_dy *g, int c)
+{
+    return g->out ? sk_ops_chunk_rows(c) * (size_t)c : 0;
 }
 
 void sk_bn_backward_train(float *dinp, float *dgamma, float *dbeta, const float *dout,
@@ -230,20 +288,20 @@ void sk_bn_backward_train(float *dinp, float *dgamma, float *dbeta, const float 
     sk_bn_backward_train_mode(dinp, dgamma, dbeta, dout, inp, mean, invstd, gamma, m, c, 0);
 }
 
-void sk_bn_backward_train_mode(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                               const float *inp, const float *mean, const float *invstd,
-                               const float *gamma, size_t m, int c, unsigned assign)
+static void bn_backward_train_dy(float *dinp, float *dgamma, float *dbeta, const bn_dy *g,
+                                 const float *inp, const float *mean, const float *invstd,
+                                 const float *gamma, size_t m, int c, unsigned assign)
 {
     SK_ASSERT(m > 0 && c > 0);
     const int as = (int)(assign & 1u);
     const size_t cr = sk_ops_chunk_rows(c), nch = (m + cr - 1) / cr;
     const double inv_m = 1.0 / (double)m;
-    bn_scratch sc = bn_scratch_get(nch, c);
+    bn_scratch sc = bn_scratch_get(nch, c, bn_dy_floats(g, c));
     for (int j = 0; j < c; j++) sc.k[j] = mean[j];
     SK_OMP_PARALLEL_IF(BN_PAR(m, c, nch), sc.nt)
     {
         bn_slot sl;
-        bn_grad_sums(&sc, &sl, dout, inp, m, c, cr, nch);
+        bn_grad_sums(&sc, &sl, g, inp, m, c, cr, nch);
         const double *ts = sl.a, *tq = sl.b;
         float *k1 = sl.f[0], *k2 = sl.f[1], *k3 = sl.f[2];
         for (int j = 0; j < c; j++) {
@@ -260,11 +318,40 @@ void sk_bn_backward_train_mode(float *dinp, float *dgamma, float *dbeta, const f
         if (dinp) {
             size_t lo, hi;
             sk_ops_range(nch, &lo, &hi);
-            for (size_t k = lo; k < hi; k++)
-                bn_dx_rows(dinp + k * cr * c, dout + k * cr * c, inp + k * cr * c, mean, invstd,
-                           k1, k2, k3, chunk_len(m, cr, k), c, as);
+            for (size_t k = lo; k < hi; k++) { /* dy recomputed: cheaper than a trip to memory */
+                size_t rows = chunk_len(m, cr, k), off = k * cr * c;
+                bn_dx_rows(dinp + off, bn_dy_at(g, &sl, off, rows * (size_t)c), inp + off, mean,
+                           invstd, k1, k2, k3, rows, c, as);
+            }
         }
     }
+}
+
+void sk_bn_backward_train_mode(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                               const float *inp, const float *mean, const float *invstd,
+                               const float *gamma, size_t m, int c, unsigned assign)
+{
+    bn_dy g = {dout, NULL, SK_ACT_LINEAR};
+    bn_backward_train_dy(dinp, dgamma, dbeta, &g, inp, mean, invstd, gamma, m, c, assign);
+}
+
+/* The relu / relu6 backward a fused BN backward computes on the fly. */
+static bn_dy fused_dy(const float *dact, const float *act_out, sk_act act)
+{
+    SK_ASSERT_MSG(act == SK_ACT_RELU || act == SK_ACT_RELU6,
+                  "fused BatchNormalization backward: relu or relu6 (their grad reads the output)");
+    SK_ASSERT(dact && act_out);
+    bn_dy g = {dact, act_out, act};
+    return g;
+}
+
+void sk_bn_act_backward_train_mode(float *dinp, float *dgamma, float *dbeta, const float *dact,
+                                   const float *act_out, sk_act act, const float *inp,
+                                   const float *mean, const float *invstd, const float *gamma,
+                                   size_t m, int c, unsigned assign)
+{
+    bn_dy g = fused_dy(dact, act_out, act);
+    bn_backward_train_dy(dinp, dgamma, dbeta, &g, inp, mean, invstd, gamma, m, c, assign);
 }
 
 /* scale[j] = gamma / sqrt(moving_var + eps) in float, as Keras' inference formula. */
@@ -330,22 +417,22 @@ void sk_bn_backward_infer(float *dinp, float *dgamma, float *dbeta, const float 
                               c, eps, 0);
 }
 
-void sk_bn_backward_infer_mode(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                               const float *inp, const float *gamma, const float *moving_mean,
-                               const float *moving_var, size_t m, int c, float eps,
-                               unsigned assign)
+static void bn_backward_infer_dy(float *dinp, float *dgamma, float *dbeta, const bn_dy *g,
+                                 const float *inp, const float *gamma, const float *moving_mean,
+                                 const float *moving_var, size_t m, int c, float eps,
+                                 unsigned assign)
 {
     SK_ASSERT(m > 0 && c > 0);
     const int as = (int)(assign & 1u);
     const size_t cr = sk_ops_chunk_rows(c), nch = (m + cr - 1) / cr;
     const int want = dgamma || dbeta;
-    bn_scratch sc = bn_scratch_get(nch, c);
+    bn_scratch sc = bn_scratch_get(nch, c, bn_dy_floats(g, c));
     for (int j = 0; j < c; j++) sc.k[j] = moving_mean[j];
     SK_OMP_PARALLEL_IF(BN_PAR(m, c, nch), sc.nt)
     {
         bn_slot sl = bn_thread_slot(&sc, c);
         if (want) {
-            bn_grad_sums(&sc, &sl, dout, inp, m, c, cr, nch);
+            bn_grad_sums(&sc, &sl, g, inp, m, c, cr, nch);
             if (sk_ops_tid() == 0)
                 for (int j = 0; j < c; j++) {
                     float isj = 1.0f / sqrtf(moving_var[j] + eps);
@@ -358,11 +445,34 @@ void sk_bn_backward_infer_mode(float *dinp, float *dgamma, float *dbeta, const f
             infer_scale(sv, NULL, gamma, NULL, moving_var, c, eps);
             size_t lo, hi;
             sk_ops_range(nch, &lo, &hi);
-            for (size_t k = lo; k < hi; k++)
-                scale_acc_rows(dinp + k * cr * c, dout + k * cr * c, sv, chunk_len(m, cr, k), c,
+            for (size_t k = lo; k < hi; k++) {
+                size_t rows = chunk_len(m, cr, k), off = k * cr * c;
+                scale_acc_rows(dinp + off, bn_dy_at(g, &sl, off, rows * (size_t)c), sv, rows, c,
                                as);
+            }
         }
     }
+}
+
+void sk_bn_backward_infer_mode(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                               const float *inp, const float *gamma, const float *moving_mean,
+                               const float *moving_var, size_t m, int c, float eps,
+                               unsigned assign)
+{
+    bn_dy g = {dout, NULL, SK_ACT_LINEAR};
+    bn_backward_infer_dy(dinp, dgamma, dbeta, &g, inp, gamma, moving_mean, moving_var, m, c, eps,
+                         assign);
+}
+
+void sk_bn_act_backward_infer_mode(float *dinp, float *dgamma, float *dbeta, const float *dact,
+                                   const float *act_out, sk_act act, const float *inp,
+                                   const float *gamma, const float *moving_mean,
+                                   const float *moving_var, size_t m, int c, float eps,
+                                   unsigned assign)
+{
+    bn_dy g = fused_dy(dact, act_out, act);
+    bn_backward_infer_dy(dinp, dgamma, dbeta, &g, inp, gamma, moving_mean, moving_var, m, c, eps,
+                         assign);
 }
 
 void sk_bn_forward_train_ref(float *out, float *mean, float *var, float *invstd,

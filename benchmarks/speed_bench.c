@@ -176,7 +176,7 @@ sk_status sk_speed_bench(const sk_speed_request *r, FILE *out, sk_error *err)
     sk_status s = select_gemm(r->gemm, err);
     if (s) return s;
     const char *fuse = getenv("SKYTUNE_BN_FUSE"); /* A/B of the executor's BN + act fusion */
-    if (fuse && strcmp(fuse, "0") == 0) sk_exec_set_fuse(0);
+    if (fuse && fuse[0] >= '0' && fuse[0] <= '3' && !fuse[1]) sk_exec_set_fuse(fuse[0] - '0');
     sk_speed_cell *cells = NULL;
     int n = 0;
     if ((s = make_grid(r, &cells, &n, err))) return s;

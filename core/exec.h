@@ -119,11 +119,14 @@ int sk_exec_trainable_ranges(const sk_exec *ex, const size_t **ranges);
  * fwd[id] / bwd[id] (arrays of g->n doubles owned by the caller; NULL turns it off). For the
  * speed benchmark; costs two clock reads per node. */
 void sk_exec_set_profile(sk_exec *ex, double *fwd, double *bwd);
-/* Executors planned afterwards (sk_exec_new) fuse a BatchNormalization into its only
- * relu/relu6/swish consumer, forward and (relu/relu6) backward (on == 1, the default; see
- * exec_fuse.c), or run them as separate passes. The bits are
- * the same either way; for tests and the speed bench (SKYTUNE_BN_FUSE=0). Not thread-safe: set
- * it before planning. Returns the previous setting. */
-int sk_exec_set_fuse(int on);
+/* BatchNormalization + activation fusion (exec_fuse.c) for executors planned afterwards
+ * (sk_exec_new): 0 runs them as separate passes; SK_FUSE_FORWARD (the default) fuses a BN into
+ * its only relu/relu6/swish consumer's forward; SK_FUSE_BACKWARD as well has the BN backward
+ * apply a relu/relu6 backward on the fly. The bits are the same in every mode. Backward fusion
+ * is off by default: measured slower than the separate passes on DenseNet121 and MobileNetV2
+ * at 224 px (README 'Adding an op'). For tests and the speed bench (SKYTUNE_BN_FUSE=0..3). Not
+ * thread-safe: set it before planning. Returns the previous mode. */
+enum { SK_FUSE_FORWARD = 1, SK_FUSE_BACKWARD = 2 };
+int sk_exec_set_fuse(int mode);
 
 #endif

@@ -22,12 +22,13 @@
 #include "exec_internal.h"
 #include "sk_base.h"
 
-static int fuse_enabled = 1;
+static int fuse_mode = SK_FUSE_FORWARD;
 
-int sk_exec_set_fuse(int on)
+int sk_exec_set_fuse(int mode)
 {
-    int prev = fuse_enabled;
-    fuse_enabled = on ? 1 : 0;
+    int prev = fuse_mode;
+    fuse_mode = mode & (SK_FUSE_FORWARD | SK_FUSE_BACKWARD);
+    if (!(fuse_mode & SK_FUSE_FORWARD)) fuse_mode = 0; /* backward fusion needs the forward one */
     return prev;
 }
 
@@ -54,12 +55,13 @@ void sk_exec_plan_fuse(sk_exec *ex, int *last_fwd_use, int *last_bwd_use)
     ex->fuse = sk_xmalloc((size_t)n * sizeof(int));
     int *consumers = sk_xcalloc((size_t)n, sizeof(int)), *last = sk_xmalloc((size_t)n * sizeof(int));
     for (int i = 0; i < n; i++) ex->fuse[i] = last[i] = -1;
+    ex->fuse_bwd = (fuse_mode & SK_FUSE_BACKWARD) != 0;
     for (int j = 0; j < n; j++)
         for (int k = 0; k < g->nodes[j].ninputs; k++) {
             consumers[g->nodes[j].inputs[k]]++;
             last[g->nodes[j].inputs[k]] = j;
         }
-    for (int b = 0; fuse_enabled && b < n; b++) {
+    for (int b = 0; fuse_mode && b < n; b++) {
         const sk_node *bn = &g->nodes[b];
         if (bn->op != SK_OP_BATCHNORM || bn->ninputs != 1) continue;
         if (consumers[b] != 1 || b == g->output || is_boundary(ex, b)) continue;
@@ -72,7 +74,7 @@ void sk_exec_plan_fuse(sk_exec *ex, int *last_fwd_use, int *last_bwd_use)
         ex->fuse[a] = b;
         if (last_fwd_use[in] < a) last_fwd_use[in] = a; /* the activation reads the BN input */
         int tb = sk_exec_bwd_step(n, b); /* the BN backward reads the activation's output */
-        if (bn->needs_grad && last_bwd_use[a] < tb) last_bwd_use[a] = tb;
+        if (sk_exec_bwd_fused(ex, b) && last_bwd_use[a] < tb) last_bwd_use[a] = tb;
     }
     free(consumers);
     free(last);
@@ -91,7 +93,7 @@ int sk_exec_fused_bn_of(const sk_exec *ex, int id)
 
 int sk_exec_bwd_fused(const sk_exec *ex, int id)
 {
-    if (!ex->fuse || ex->fuse[id] < 0) return 0;
+    if (!ex->fuse || !ex->fuse_bwd || ex->fuse[id] < 0) return 0;
     int b = ex->g->nodes[id].op == SK_OP_BATCHNORM ? id : ex->fuse[id];
     return ex->g->nodes[b].needs_grad;
 }

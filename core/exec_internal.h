@@ -55,6 +55,7 @@ struct sk_exec {
     int fwd_fresh;     /* a forward ran since the last backward */
     double *prof_fwd, *prof_bwd; /* per-node seconds, accumulated (sk_exec_set_profile) */
     int grad_write;    /* SK_GRAD_WRITE_*: how first consumers write gradients (tests) */
+    int fuse_bwd;      /* fused pairs also fuse their backward (SK_FUSE_BACKWARD) */
     int *fuse;         /* per node: its BN + activation partner (exec_fuse.c), or -1 */
 };
 

@@ -336,8 +336,10 @@ static void act_bwd(sk_exec *ex, int id, unsigned assign)
             sk_softmax_backward_mode(din, out_grad(ex, id), ex->buf[B_ACT][id],
                                      (int)(cnt / nd->c), nd->c, assign);
     } else {
-        sk_act_backward_mode(din, out_grad(ex, id), in_at(ex, id, 0, 0), ex->buf[B_ACT][id], cnt,
-                             nd->cfg.act, assign);
+        /* only swish reads its input; a forward-fused BN's output is not a buffer */
+        const float *inp = nd->cfg.act == SK_ACT_SWISH ? in_at(ex, id, 0, 0) : NULL;
+        sk_act_backward_mode(din, out_grad(ex, id), inp, ex->buf[B_ACT][id], cnt, nd->cfg.act,
+                             assign);
     }
 }
 

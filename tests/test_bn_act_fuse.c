@@ -9,7 +9,7 @@
  *    sk_act_forward, sk_bn_act_backward_{train,infer}_mode against sk_act_backward_mode +
  *    the BN backward (assign and accumulate, with and without dgamma/dbeta), odd channel counts,
  *    m not a multiple of the chunk, 1 and 2 threads (the naive twins are in test_ops_ref);
- *  - graphs: fused (default) against sk_exec_set_fuse(0), inference and training forward
+ *  - graphs: forward-fused (the default) and forward+backward-fused against sk_exec_set_fuse(0), inference and training forward
  *    outputs, the gradients of every parameter after a training and after an inference
  *    forward, BN moving statistics, in the ASSIGN, ZERO and POISON grad-write modes, on small
  *    graphs (relu, relu6, swish after BN; a BN feeding two nodes, which must not fuse) and the
@@ -280,7 +280,7 @@ static const char *mode_name(int mode)
     return mode == SK_GRAD_WRITE_ZERO ? "zero" : mode == SK_GRAD_WRITE_POISON ? "poison" : "assign";
 }
 
-/* Fused in every grad-write mode against unfused (assign; test_grad_assign holds the unfused
+/* Fused (forward only, then forward and backward) in every grad-write mode against unfused (assign; test_grad_assign holds the unfused
  * modes to each other), bit for bit; returns the result of the last fused run (counts only). */
 static result check_graph(sk_graph *g, const char *what)
 {
@@ -290,17 +290,22 @@ static result check_graph(sk_graph *g, const char *what)
     result ref = run(g, 0, SK_GRAD_WRITE_ASSIGN, x), got = {0};
     size_t on = NB * sk_node_numel(sk_graph_node(g, g->output));
     CHECKF(ref.fused == 0, "%s: fusion switched off still fused %d", what, ref.fused);
-    for (int mode = SK_GRAD_WRITE_ASSIGN; mode <= SK_GRAD_WRITE_POISON; mode++) {
-        const char *mn = mode_name(mode);
-        got = run(g, 1, mode, x);
+    /* forward fusion (the default), then forward and backward fusion */
+    for (int k = 0; k < 6; k++) {
+        int mode = SK_GRAD_WRITE_ASSIGN + k % 3, fm = k < 3 ? SK_FUSE_FORWARD
+                                                            : SK_FUSE_FORWARD | SK_FUSE_BACKWARD;
+        char mn[48];
+        snprintf(mn, sizeof mn, "%s, %s fusion", mode_name(mode), k < 3 ? "forward" : "full");
+        got = run(g, fm, mode, x);
         CHECKF(got.plan_bad == 0, "%s: %d plan violations", what, got.plan_bad);
+        CHECKF(k >= 3 || got.fused_bwd == 0, "%s: backward fused by default", what);
         CHECKF(got.bn_grads == 0, "%s: %d fused BN gradients planned", what, got.bn_grads);
-        CHECKF(memcmp(got.out_infer, ref.out_infer, on * 4) == 0, "%s: inference output", what);
-        CHECKF(memcmp(got.out_train, ref.out_train, on * 4) == 0, "%s: training output", what);
+        CHECKF(memcmp(got.out_infer, ref.out_infer, on * 4) == 0, "%s %s: inference output", what, mn);
+        CHECKF(memcmp(got.out_train, ref.out_train, on * 4) == 0, "%s %s: training output", what, mn);
         CHECKF(memcmp(got.grads, ref.grads, g->nparams * 4) == 0, "%s %s: gradients", what, mn);
         CHECKF(memcmp(got.grads_infer, ref.grads_infer, g->nparams * 4) == 0,
                "%s %s: gradients after an inference forward", what, mn);
-        CHECKF(memcmp(got.state, ref.state, g->nstate * 4) == 0, "%s: moving statistics", what);
+        CHECKF(memcmp(got.state, ref.state, g->nstate * 4) == 0, "%s %s: moving statistics", what, mn);
         result_free(&got);
     }
     result_free(&ref);

@@ -365,10 +365,12 @@ static void infer_scale(float *scale, float *shift, const float *gamma, const fl
     }
 }
 
-/* Row-parallel over fixed row blocks; a row's bits never depend on its neighbours. */
-void sk_bn_forward_infer(float *out, const float *inp, const float *gamma, const float *beta,
+/* out = the inference formula of x, then activation act on each chunk while it is in cache
+ * (none for SK_ACT_LINEAR). Row-parallel over fixed row blocks; a row's bits never depend on
+ * its neighbours. */
+static void bn_infer_act(float *out, const float *inp, const float *gamma, const float *beta,
                          const float *moving_mean, const float *moving_var, size_t m, int c,
-                         float eps)
+                         float eps, sk_act act)
 {
     SK_ASSERT(m > 0 && c > 0);
     float *scale = sk_ops_scratch(2 * ((size_t)c + 16) * sizeof(float));
@@ -379,34 +381,29 @@ void sk_bn_forward_infer(float *out, const float *inp, const float *gamma, const
     {
         size_t lo, hi;
         sk_ops_range(nch, &lo, &hi);
-        for (size_t k = lo; k < hi; k++)
-            affine_rows(out + k * cr * c, inp + k * cr * c, moving_mean, scale, shift,
-                        chunk_len(m, cr, k), c);
+        for (size_t k = lo; k < hi; k++) {
+            size_t rows = chunk_len(m, cr, k);
+            float *o = out + k * cr * c;
+            affine_rows(o, inp + k * cr * c, moving_mean, scale, shift, rows, c);
+            if (act != SK_ACT_LINEAR) sk_ops_act_rows(o, o, rows * (size_t)c, act);
+        }
     }
+}
+
+void sk_bn_forward_infer(float *out, const float *inp, const float *gamma, const float *beta,
+                         const float *moving_mean, const float *moving_var, size_t m, int c,
+                         float eps)
+{
+    bn_infer_act(out, inp, gamma, beta, moving_mean, moving_var, m, c, eps, SK_ACT_LINEAR);
 }
 
 void sk_bn_act_forward_infer(float *out, const float *inp, const float *gamma, const float *beta,
                              const float *moving_mean, const float *moving_var, size_t m, int c,
                              float eps, sk_act act)
 {
-    SK_ASSERT(m > 0 && c > 0);
     SK_ASSERT_MSG(act == SK_ACT_RELU || act == SK_ACT_RELU6 || act == SK_ACT_SWISH,
                   "fused BatchNormalization activation");
-    float *scale = sk_ops_scratch(2 * ((size_t)c + 16) * sizeof(float));
-    float *shift = scale + c + 16;
-    infer_scale(scale, shift, gamma, beta, moving_var, c, eps);
-    const size_t cr = sk_ops_chunk_rows(c), nch = (m + cr - 1) / cr;
-    SK_OMP_PARALLEL_IF(BN_PAR(m, c, nch), sk_ops_max_threads())
-    {
-        size_t lo, hi;
-        sk_ops_range(nch, &lo, &hi);
-        for (size_t k = lo; k < hi; k++) { /* the chunk is still in cache for the activation */
-            size_t rows = chunk_len(m, cr, k);
-            float *o = out + k * cr * c;
-            affine_rows(o, inp + k * cr * c, moving_mean, scale, shift, rows, c);
-            sk_ops_act_rows(o, o, rows * (size_t)c, act);
-        }
-    }
+    bn_infer_act(out, inp, gamma, beta, moving_mean, moving_var, m, c, eps, act);
 }
 
 void sk_bn_backward_infer(float *dinp, float *dgamma, float *dbeta, const float *dout,

@@ -8,12 +8,14 @@
  * exactly as the BN node would), the BN node's forward does nothing, and the BN output is
  * never planned. Both modes of one executor go through the activation node.
  *
- * Backward, when the BN's backward runs (its act is then relu or relu6: a swish whose backward
- * runs reads its input, the BN output, and is not fused): the activation's backward does
+ * With SK_FUSE_BACKWARD (off by default: measured slower than the separate passes, exec.h), when
+ * the BN's backward runs (its act is then relu or relu6: a swish whose backward runs reads its
+ * input, the BN output, and is not fused): the activation's backward does
  * nothing and the BN's backward computes dy = dout * act'(out) per chunk from the activation's
  * output and output gradient (sk_bn_act_backward_*_mode); the BN output's gradient is never
  * planned, the activation's output and gradient live until the BN's backward. Bits are those
- * of the separate passes (same expressions per element, see ops.h).
+ * of the separate passes (same expressions per element, see ops.h). Without it the activation's
+ * backward writes the BN output's gradient as usual (relu and relu6 read only their output).
  *
  * Not fused: the graph output or a prefix-cache boundary (someone else reads the BN output),
  * a swish whose backward runs, an activation on the other side of the prefix split. */

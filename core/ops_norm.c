@@ -318,7 +318,7 @@ static void bn_backward_train_dy(float *dinp, float *dgamma, float *dbeta, const
         if (dinp) {
             size_t lo, hi;
             sk_ops_range(nch, &lo, &hi);
-            for (size_t k = lo; k < hi; k++) { /* dy recomputed: cheaper than a trip to memory */
+            for (size_t k = lo; k < hi; k++) { /* fused: dy recomputed (a second time) per chunk */
                 size_t rows = chunk_len(m, cr, k), off = k * cr * c;
                 bn_dx_rows(dinp + off, bn_dy_at(g, &sl, off, rows * (size_t)c), inp + off, mean,
                            invstd, k1, k2, k3, rows, c, as);

@@ -60,6 +60,15 @@ sk_status sk_atomic_write(sk_atomic_file *af, const void *data, size_t n, sk_err
     return SK_OK;
 }
 
+sk_status sk_atomic_seek(sk_atomic_file *af, uint64_t off, sk_error *err)
+{
+    SK_ASSERT(af->fp);
+    if (off > (uint64_t)INT64_MAX || fseeko(af->fp, (off_t)off, SEEK_SET) != 0)
+        return sk_error_set(err, SK_EIO, "%s: seek to byte %llu failed: %s", af->path,
+                            (unsigned long long)off, strerror(errno));
+    return SK_OK;
+}
+
 static void atomic_release(sk_atomic_file *af)
 {
     free(af->path);

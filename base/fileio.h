@@ -23,6 +23,8 @@ typedef struct {
 /* Opens a temp file beside path. On success the caller must commit or abort. */
 sk_status sk_atomic_open(sk_atomic_file *af, const char *path, sk_error *err) SK_WUR;
 sk_status sk_atomic_write(sk_atomic_file *af, const void *data, size_t n, sk_error *err) SK_WUR;
+/* Moves the write position to byte off of the temp file (to fill in a header last). */
+sk_status sk_atomic_seek(sk_atomic_file *af, uint64_t off, sk_error *err) SK_WUR;
 /* Flushes, fsyncs, closes and renames into place; on failure the temp file is removed. */
 sk_status sk_atomic_commit(sk_atomic_file *af, sk_error *err) SK_WUR;
 /* Closes and removes the temp file; the old file at path (if any) is untouched. */

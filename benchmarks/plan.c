@@ -18,6 +18,7 @@
 typedef struct {
     int arch;             /* index into the suite's arch list */
     int size, layers, cached;
+    double disk_bytes;    /* > 0: the boundaries exceed the memory cache and are streamed from a file */
     double pf, fwd, bwd;  /* FLOPs per image: prefix forward, whole forward, backward */
     double flops;         /* one cell */
     const sk_shape_cost *cost;
@@ -31,6 +32,7 @@ typedef struct {
     pshape *sh;
     int nsh;
     size_t cache_max;     /* the runner's in-memory prefix cache limit */
+    int spill;            /* and it streams larger boundaries from a file (sk_cell_cfg.spill_disk) */
 } plan;
 
 static void data_counts(plan *p)
@@ -87,8 +89,9 @@ static sk_status arch_shapes(plan *p, int a, int size, const int *levels, int nl
                 for (int k = 0; !mask[j] && k < g->nodes[j].ninputs; k++) crosses |= g->nodes[j].inputs[k] == i;
             if (crosses) bf += sk_node_numel(&g->nodes[i]);
         }
-        x->cached = p->o->use_cache && np > 0 && heavy && bf > 0 &&
-                    (size_t)p->n_all * bf * sizeof(float) <= p->cache_max;
+        double bytes = (double)p->n_all * (double)bf * sizeof(float);
+        x->cached = p->o->use_cache && np > 0 && heavy && bf > 0 && (bytes <= (double)p->cache_max || p->spill);
+        if (x->cached && bytes > (double)p->cache_max) x->disk_bytes = bytes;
         x->flops = cell_flops(p, x);
     }
     free(mask);
@@ -143,6 +146,22 @@ static const char *mark(const plan *p, const char *stage)
     return sk_repro_stage_done(p->o->out_dir, stage) ? "done " : "to do";
 }
 
+/* The cells whose frozen-prefix boundaries are streamed from a file, and the room that takes. */
+static void print_disk_cells(const plan *p, FILE *f)
+{
+    double most = 0;
+    for (int i = 0; i < p->nsh; i++) {
+        const pshape *x = &p->sh[i];
+        if (x->disk_bytes <= 0) continue;
+        if (most == 0)
+            fprintf(f, "           frozen-prefix boundaries over the %.1f GB memory cache, streamed from a file in "
+                       "the cell's folder while it runs:", (double)p->cache_max / 1e9);
+        fprintf(f, " %s t%d (%.1f GB)", p->s->arch[x->arch].id, x->layers, x->disk_bytes / 1e9);
+        if (x->disk_bytes > most) most = x->disk_bytes;
+    }
+    if (most > 0) fprintf(f, "; free disk needed: %.1f GB per concurrent cell\n", most / 1e9);
+}
+
 static void print_stages(const plan *p, FILE *f, const char *cache_root)
 {
     const sk_suite *s = p->s;
@@ -181,6 +200,7 @@ static void print_stages(const plan *p, FILE *f, const char *cache_root)
             for (int a = 0; a < s->narch; a++) cells += s->arch[a].nlevels;
             fprintf(f, "%d cell shapes x %d seeds = %d cells, %d epochs each, batch %d\n", cells, s->nseeds,
                     cells * s->nseeds, s->epochs, s->batch);
+            print_disk_cells(p, f);
         } else {
             fprintf(f, "tables, figures and index.html in %s/report/\n", out);
         }
@@ -317,6 +337,7 @@ sk_status sk_plan_print(const sk_suite *s, const sk_plan_opts *o, FILE *f, sk_er
     sk_cell_cfg dflt;
     sk_cell_cfg_defaults(&dflt);
     p.cache_max = dflt.cache_max_bytes;
+    p.spill = dflt.spill_disk;
     data_counts(&p);
     char *root = sk_weights_cache_dir(o->cache_dir);
     if (!root) return sk_error_set(err, SK_EINVAL, "no cache folder: give --cache DIR or set SKYTUNE_CACHE or HOME");

@@ -151,7 +151,8 @@ sk_status sk_costs_measure(sk_shape_cost *c, const char *arch, int size, int lay
     sk_images d = fx.d;
     if (cached) {
         c->prefix_s = time_prefix(t, &d, sk_arch_input_scale(ai));
-        cached = sk_trainer_enable_cache(t, &d, &d, (size_t)1 << 40, NULL, NULL, layers);
+        sk_cache_opts co = {.max_bytes = (size_t)1 << 40, .level = layers};
+        cached = sk_trainer_enable_cache(t, &d, &d, &co) != SK_CACHE_OFF;
     }
     sk_metrics m;
     sk_metrics_init(&m, 3);

@@ -26,6 +26,21 @@
 
 #define MAX_EPOCHS 100000
 
+/* The in-memory prefix cache limit: $SKYTUNE_CACHE_MEM (a size, "0" streams every boundary from
+ * a file), else SK_CACHE_MEM_DEFAULT. A value that does not parse is said once and ignored. */
+static size_t cache_mem_limit(void)
+{
+    static int warned;
+    const char *v = getenv("SKYTUNE_CACHE_MEM");
+    uint64_t bytes = SK_CACHE_MEM_DEFAULT;
+    sk_error err;
+    if (v && *v && sk_parse_size(v, &bytes, &err) != SK_OK) {
+        if (!warned++) sk_warn("SKYTUNE_CACHE_MEM: %s; using %llu bytes", err.msg, (unsigned long long)SK_CACHE_MEM_DEFAULT);
+        bytes = SK_CACHE_MEM_DEFAULT;
+    }
+    return bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+}
+
 void sk_cell_cfg_defaults(sk_cell_cfg *c)
 {
     memset(c, 0, sizeof *c);
@@ -41,8 +56,9 @@ void sk_cell_cfg_defaults(sk_cell_cfg *c)
     c->rlr_min_delta = 1e-4;
     c->class_weights = SK_CW_TRAIN;
     c->use_cache = 1;
-    c->cache_max_bytes = (size_t)8 << 30;
+    c->cache_max_bytes = cache_mem_limit();
     c->prefix_cache_max = SK_PCACHE_DEFAULT_MAX;
+    c->spill_disk = 1;
 }
 
 void sk_cell_cfg_from_suite(sk_cell_cfg *c, const sk_suite *s, const sk_cell *cell)
@@ -352,8 +368,10 @@ static void stage_cache(cell_run *r)
     snprintf(id, sizeof id, "%s:%s:%s:%d", r->rec.data_sha256, r->rec.weights_kind,
              r->rec.weights_sha256[0] ? r->rec.weights_sha256 : "seed", (int)r->c->seed);
     const char *dir = r->c->prefix_cache_dir[0] ? r->c->prefix_cache_dir : NULL;
-    r->cached = sk_trainer_enable_cache(r->tr, &r->train.im, &r->val.im, r->c->cache_max_bytes, dir, id,
-                                        r->model.level);
+    sk_cache_opts co = {.max_bytes = r->c->cache_max_bytes, .dir = dir, .dir_max = r->c->prefix_cache_max,
+                        .dataset_id = id, .level = r->model.level,
+                        .spill_dir = r->c->spill_disk ? r->c->out_dir : NULL};
+    r->cached = sk_trainer_enable_cache(r->tr, &r->train.im, &r->val.im, &co);
     sk_error e;
     if (dir && sk_pcache_prune(dir, r->c->prefix_cache_max, NULL, NULL, &e) != SK_OK)
         sk_warn("prefix cache: %s", e.msg);
@@ -537,7 +555,7 @@ static sk_status stage_record(cell_run *r, sk_error *err)
     rec->epochs_run = r->epochs_done;
     rec->wall_seconds = sk_now() - r->t0;
     rec->peak_rss_bytes = (int64_t)sk_peak_rss_bytes();
-    rec->cache_used = r->cached;
+    rec->cache_used = r->cached != SK_CACHE_OFF;
     sk_utc_now(rec->finished_utc);
     sk_status s = sk_record_write_run(c->out_dir, rec, err);
     return s ? s : sk_record_mark_done(c->out_dir, err);

@@ -16,6 +16,8 @@
 
 typedef enum { SK_CW_NONE = 0, SK_CW_TRAIN = 1 } sk_class_weight_mode;
 
+#define SK_CACHE_MEM_DEFAULT ((uint64_t)8 << 30)
+
 typedef struct {
     char arch[32];
     int level;                /* trainable layers (head included); SK_LEVEL_ALL = full */
@@ -34,9 +36,11 @@ typedef struct {
     int es_patience;          /* 0 = no EarlyStopping */
     int class_weights;        /* sk_class_weight_mode */
     int use_cache;            /* frozen-prefix cache when exact */
-    size_t cache_max_bytes;   /* in memory */
+    size_t cache_max_bytes;   /* in memory: $SKYTUNE_CACHE_MEM, else SK_CACHE_MEM_DEFAULT */
     char prefix_cache_dir[1024]; /* on disk (prefix_cache.h); "" = none */
     uint64_t prefix_cache_max;   /* its size limit */
+    int spill_disk;           /* boundaries over cache_max_bytes not kept in prefix_cache_dir are
+                               * streamed from a file in out_dir, removed when the cell ends */
     int xent_clipped;         /* 0: tf.keras fit semantics (logits), 1: clipped probabilities */
     char suite[64];
     char cell[96];

@@ -244,8 +244,8 @@ sk_status sk_speed_run_cell(sk_speed_cell *c, const sk_speed_opts *o, sk_error *
     /* cached step: the prefix computed once, steps on the stored boundary */
     if (o->cached && sk_exec_prefix_nodes(ex) > 0) {
         double t0 = sk_now();
-        int on = sk_trainer_enable_cache(t, &d, NULL, (size_t)1 << 34, NULL, NULL,
-                                         c->trainable_layers);
+        sk_cache_opts co = {.max_bytes = (size_t)1 << 34, .level = c->trainable_layers};
+        int on = sk_trainer_enable_cache(t, &d, NULL, &co) != SK_CACHE_OFF;
         c->cache_fill_sec = sk_now() - t0;
         if (on) {
             c->has_cached = 1;

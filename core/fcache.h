@@ -30,4 +30,45 @@ sk_status sk_fcache_load(const char *dir, const char *key, size_t nimages, size_
 sk_status sk_fcache_store(const char *dir, const char *key, size_t nimages, size_t floats_per,
                           const float *src, sk_error *err) SK_WUR;
 
+/* ---- streaming, for entries too big to hold in memory ----
+ * A writer takes the images in order, a few at a time, and puts the file in place (atomically,
+ * its header last) only when all nimages are in; a reader checks the header (and, when asked,
+ * the data CRC-32 in one sequential pass) once, then reads any run of images with pread. */
+typedef struct {
+    sk_atomic_file af;
+    char key[65];
+    size_t nimages, floats_per, done;
+    uint32_t crc;
+    uint8_t *chunk;
+} sk_fcache_writer;
+
+/* Starts the entry `path` (its folder must exist; stale temporaries of killed writers are
+ * removed first). On success the caller must commit or abort. */
+sk_status sk_fcache_writer_open(sk_fcache_writer *w, const char *path, const char *key,
+                                size_t nimages, size_t floats_per, sk_error *err) SK_WUR;
+/* Appends n images (n * floats_per floats). */
+sk_status sk_fcache_writer_put(sk_fcache_writer *w, const float *src, size_t n,
+                               sk_error *err) SK_WUR;
+/* All nimages written: header, fsync, rename. The writer is released either way. */
+sk_status sk_fcache_writer_commit(sk_fcache_writer *w, sk_error *err) SK_WUR;
+void sk_fcache_writer_abort(sk_fcache_writer *w);
+
+typedef struct {
+    int fd;
+    char *path;
+    size_t nimages, floats_per;
+    uint32_t data_crc; /* as stored */
+} sk_fcache_reader;
+
+/* Opens the entry at path for (key, nimages, floats_per). *found = 0 (and SK_OK) when there is
+ * none; a present but damaged or mismatched entry is an error naming the field. With verify the
+ * data CRC-32 is checked now (one sequential read of the file). */
+sk_status sk_fcache_open(sk_fcache_reader *r, const char *path, const char *key, size_t nimages,
+                         size_t floats_per, int verify, int *found, sk_error *err) SK_WUR;
+/* Reads images [first, first + n) into dst (n * floats_per floats). When crc is not NULL it is
+ * advanced over the bytes read (sk_crc32), for a caller that reads the whole entry in order. */
+sk_status sk_fcache_read(sk_fcache_reader *r, size_t first, size_t n, float *dst, uint32_t *crc,
+                         sk_error *err) SK_WUR;
+void sk_fcache_close(sk_fcache_reader *r);
+
 #endif

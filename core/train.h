@@ -44,14 +44,29 @@ sk_trainer *sk_trainer_new(sk_graph *g, sk_optim *opt, const sk_train_cfg *cfg);
 void sk_trainer_free(sk_trainer *t);
 sk_exec *sk_trainer_exec(sk_trainer *t);
 
+/* Where the frozen-prefix boundary tensors live (sk_trainer_enable_cache). */
+typedef struct {
+    size_t max_bytes;       /* in memory, for train + val together */
+    const char *dir;        /* persistent cache folder (fcache.h), or NULL */
+    uint64_t dir_max;       /* its size limit: an entry larger than this is not kept there */
+    const char *dataset_id; /* with dir (and spill_dir): names the data in the key */
+    int level;
+    const char *spill_dir;  /* boundaries too big for memory and not kept in dir are streamed
+                             * from a file here, removed by sk_trainer_free; NULL: never */
+} sk_cache_opts;
+
+enum { SK_CACHE_OFF = 0, SK_CACHE_MEMORY = 1, SK_CACHE_DISK = 2 };
+
 /* Computes the frozen-prefix boundary tensors of every image of train and val (val may be NULL)
- * in memory, if the prefix holds a layer with weights and they fit in max_bytes. Returns 1 if
- * the cache is on.
- * When cache_dir and dataset_id are given, entries are loaded from / stored to disk
- * (fcache.h); a damaged entry is recomputed with a warning. */
+ * once, if the prefix holds a layer with weights. They are held in memory when they fit in
+ * o->max_bytes (loaded from / stored to o->dir when given); otherwise, with o->dir (an entry
+ * within o->dir_max) or o->spill_dir, they are written to an .skfc file batch by batch and
+ * every step reads its images' boundaries from it (pread; the page cache keeps what fits), so
+ * a boundary of any size is computed once. A damaged or unreadable file is recomputed with a
+ * warning; too little free disk space leaves the cache off, said in the log. Returns
+ * SK_CACHE_OFF, SK_CACHE_MEMORY or SK_CACHE_DISK. Results are bit-identical in every mode. */
 int sk_trainer_enable_cache(sk_trainer *t, const sk_images *train, const sk_images *val,
-                            size_t max_bytes, const char *cache_dir, const char *dataset_id,
-                            int level);
+                            const sk_cache_opts *o);
 
 /* One epoch (0-based index `epoch`) over train; fills m (initialised by the caller with the
  * class count; reset here) with the running training loss and accuracy, as Keras logs them

@@ -6,11 +6,13 @@
  *  - a run checkpointed (.skck) after epoch 1 and resumed in a fresh process state gives the
  *    same final bits as the uninterrupted run;
  *  - the frozen-prefix cache (in memory, and through a cache file, also after the file is
- *    damaged) gives the same bits as no cache;
+ *    damaged; streamed per batch from a spill file or a kept file, also when the file is damaged
+ *    before or cut short during the run) gives the same bits as no cache;
  *  - 1 vs 2 threads: OpenBLAS sgemm results depend on the thread count (see exec.h), so the
  *    test measures the difference and bounds it (relative 1e-3 after 15 steps). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -67,12 +69,42 @@ static void make_data(data *d)
 }
 
 typedef struct {
-    int cache;             /* 0 none, 1 memory, 2 file */
+    int cache;             /* 0 none, 1 memory, 2 memory + file, 3 streamed from a spill file,
+                            * 4 streamed from a file kept in cache_dir */
     const char *cache_dir;
     int stop_after;        /* write a checkpoint after this many epochs and stop (0: no) */
     const char *ckpt;      /* checkpoint path (write when stop_after, read when resume) */
     int resume;
+    int cut_files;         /* truncate the cache files once the cache is on: reads fail */
 } run_opts;
+
+/* Flips a byte of (or, with cut, truncates) every .skfc file in dir; returns how many. */
+static int harm_files(const char *dir, int cut)
+{
+    int n = 0;
+    char cmd[1024];
+    sk_snprintf(cmd, sizeof cmd, "ls %s/*.skfc 2>/dev/null", dir);
+    FILE *ls = popen(cmd, "r");
+    char line[900];
+    while (ls && fgets(line, sizeof line, ls)) {
+        line[strcspn(line, "\n")] = 0;
+        if (cut) {
+            CHECK(truncate(line, 300) == 0);
+            n++;
+            continue;
+        }
+        FILE *fp = fopen(line, "r+b");
+        if (!fp) continue;
+        fseek(fp, 200, SEEK_SET);
+        int ch = fgetc(fp);
+        fseek(fp, 200, SEEK_SET);
+        fputc(ch ^ 0x40, fp);
+        fclose(fp);
+        n++;
+    }
+    if (ls) pclose(ls);
+    return n;
+}
 
 typedef struct {
     uint64_t hash;
@@ -119,9 +151,12 @@ static void run(const data *d, const run_opts *ro, run_out *out)
     tc.class_weights = cw;
     sk_trainer *t = sk_trainer_new(g, opt, &tc);
     sk_images tr = {d->tp, d->tl, NTRAIN, H, W, C}, va = {d->vp, d->vl, NVAL, H, W, C};
+    sk_cache_opts co = {.max_bytes = ro->cache >= 3 ? 0 : (size_t)1 << 26, .dataset_id = "det-data",
+                        .level = LEVEL, .dir = ro->cache == 2 || ro->cache == 4 ? ro->cache_dir : NULL,
+                        .spill_dir = ro->cache == 3 ? ro->cache_dir : NULL};
     if (ro->cache)
-        CHECK(sk_trainer_enable_cache(t, &tr, &va, (size_t)1 << 26,
-                                      ro->cache == 2 ? ro->cache_dir : NULL, "det-data", LEVEL));
+        CHECK_EQ_INT(sk_trainer_enable_cache(t, &tr, &va, &co), ro->cache >= 3 ? SK_CACHE_DISK : SK_CACHE_MEMORY);
+    if (ro->cut_files) CHECK_EQ_INT(harm_files(ro->cache_dir, 1), 2);
     sk_metrics m;
     sk_metrics_init(&m, K);
     for (int e = first_epoch; e < EPOCHS; e++) {
@@ -214,11 +249,12 @@ int main(void)
     char *dir = sk_test_tmpdir("determinism");
     char *ckpt = sk_path_join(dir, "epoch1.skck");
     char *cdir = sk_path_join(dir, "cache");
+    char *sdir = sk_path_join(dir, "spill"), *kdir = sk_path_join(dir, "kept");
     gemm_threads();
     set_threads(2);
 
-    run_opts plain = {0, NULL, 0, NULL, 0};
-    run_out a, b, c, f1, f2, f3, r0, r1, t1;
+    run_opts plain = {0, NULL, 0, NULL, 0, 0};
+    run_out a, b, c, f1, f2, f3, s1, s2, s3, s4, s5, r0, r1, t1;
     memset(&a, 0, sizeof a);
     run(&d, &plain, &a);
     b = a;
@@ -229,12 +265,12 @@ int main(void)
            a.lr[2]);
     CHECK(a.losses[2] < a.losses[0]); /* it learns something */
 
-    run_opts mem = {1, NULL, 0, NULL, 0};
+    run_opts mem = {1, NULL, 0, NULL, 0, 0};
     c = a;
     run(&d, &mem, &c);
     same(&a, &c, 0, "in-memory prefix cache");
 
-    run_opts file = {2, cdir, 0, NULL, 0};
+    run_opts file = {2, cdir, 0, NULL, 0, 0};
     f1 = a;
     run(&d, &file, &f1); /* computes and stores */
     same(&a, &f1, 0, "file cache (store)");
@@ -242,34 +278,37 @@ int main(void)
     run(&d, &file, &f2); /* loads */
     same(&a, &f2, 0, "file cache (load)");
     /* damage every cache file: the trainer must warn, recompute and still match */
-    {
-        int damaged = 0;
-        char cmd[1024];
-        sk_snprintf(cmd, sizeof cmd, "ls %s/*.skfc 2>/dev/null", cdir);
-        FILE *ls = popen(cmd, "r");
-        char line[900];
-        while (ls && fgets(line, sizeof line, ls)) {
-            line[strcspn(line, "\n")] = 0;
-            FILE *fp = fopen(line, "r+b");
-            if (!fp) continue;
-            fseek(fp, 200, SEEK_SET);
-            int ch = fgetc(fp);
-            fseek(fp, 200, SEEK_SET);
-            fputc(ch ^ 0x40, fp);
-            fclose(fp);
-            damaged++;
-        }
-        if (ls) pclose(ls);
-        CHECK_EQ_INT(damaged, 2); /* train and val entries */
-    }
+    CHECK_EQ_INT(harm_files(cdir, 0), 2); /* train and val entries */
     f3 = a;
     run(&d, &file, &f3);
     same(&a, &f3, 0, "file cache (damaged, recomputed)");
 
-    run_opts stop = {0, NULL, 1, ckpt, 0};
+    /* boundaries too big for memory, streamed from a file per batch */
+    run_opts spill = {3, sdir, 0, NULL, 0, 0};
+    s1 = a;
+    run(&d, &spill, &s1);
+    same(&a, &s1, 0, "streamed from a spill file");
+    CHECK_EQ_INT(harm_files(sdir, 0), 0); /* removed with the trainer */
+    run_opts kept = {4, kdir, 0, NULL, 0, 0};
+    s2 = a;
+    run(&d, &kept, &s2); /* computes and keeps */
+    same(&a, &s2, 0, "streamed from a kept file (store)");
+    s3 = a;
+    run(&d, &kept, &s3); /* verifies and reads */
+    same(&a, &s3, 0, "streamed from a kept file (load)");
+    CHECK_EQ_INT(harm_files(kdir, 0), 2);
+    s4 = a;
+    run(&d, &kept, &s4);
+    same(&a, &s4, 0, "streamed from a kept file (damaged, recomputed)");
+    run_opts cut = {3, sdir, 0, NULL, 0, 1}; /* the file fails in the middle of the run */
+    s5 = a;
+    run(&d, &cut, &s5);
+    same(&a, &s5, 0, "streamed file cut short (falls back to the whole network)");
+
+    run_opts stop = {0, NULL, 1, ckpt, 0, 0};
     r0 = a;
     run(&d, &stop, &r0);
-    run_opts resume = {1, NULL, 0, ckpt, 1}; /* resumed with the cache on: also identical */
+    run_opts resume = {1, NULL, 0, ckpt, 1, 0}; /* resumed with the cache on: also identical */
     r1 = a;
     run(&d, &resume, &r1);
     same(&a, &r1, 1, "resume after epoch 1");
@@ -285,12 +324,14 @@ int main(void)
     CHECK(fabs(t1.losses[2] - a.losses[2]) < 1e-3);
     set_threads(2);
 
-    run_out *all[] = {&a, &b, &c, &f1, &f2, &f3, &r0, &r1, &t1};
+    run_out *all[] = {&a, &b, &c, &f1, &f2, &f3, &s1, &s2, &s3, &s4, &s5, &r0, &r1, &t1};
     for (size_t i = 0; i < SK_ARRAY_LEN(all); i++) free(all[i]->params);
     free(d.tp);
     free(d.vp);
     free(ckpt);
     free(cdir);
+    free(sdir);
+    free(kdir);
     free(dir);
     return sk_test_finish();
 }

@@ -4,7 +4,10 @@
 # tensors of its cells in DIR/prefix; a second run of the same cells in another results folder
 # loads them (no new entry, every entry's last-use time refreshed) and its records are identical
 # to the first run's and to a run without the cache; --cache-max keeps the folder within its
-# limit; `bench cache` lists the entries and prunes them.
+# limit; `bench cache` lists the entries and prunes them. Boundaries over the in-memory limit
+# (SKYTUNE_CACHE_MEM=0 here) are streamed per batch from a file: a spill file in the cell's folder,
+# removed when the cell ends and reused when a killed cell resumes, or an entry kept in --cache;
+# the records are identical to the in-memory and uncached runs' in every case.
 set -u
 pass=0; fail=0
 ok() { if "$@"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $*"; fi; }
@@ -41,6 +44,34 @@ ok "$SKYTUNE" bench check --results "$T/d" --against "$T/a"
 ok grep -q "0 entries" "$T/prune"
 ok test "$(ls "$T/c/prefix" | wc -l)" -eq 0
 "$SKYTUNE" bench cache --cache "$T/c" --prune --max 12Q > /dev/null 2>&1; ok test $? -eq 2
+
+# streamed from files: spill in the cell folder (gone afterwards), or kept in the cache folder
+count() { find "$1" -name '*.skfc' | wc -l; }
+SKYTUNE_CACHE_MEM=0 "$SKYTUNE" bench run --suite smoke --only arch=mobilenetv2 --data "$D" --out "$T/s" >"$T/s.log" 2>&1
+ok test $? -eq 0
+ok grep -q "streaming them from $T/s/.* (removed when the cell ends)" "$T/s.log"
+ok test "$(grep -c 'boundaries of .* written to' "$T/s.log")" -eq 4   # 2 cells x train, val
+ok test "$(count "$T/s")" -eq 0
+ok "$SKYTUNE" bench check --results "$T/s" --against "$T/nocache"
+SKYTUNE_CACHE_MEM=0 run --data "$D" --out "$T/k" --cache "$T/c2"
+ok test "$(count "$T/c2/prefix")" -eq 4
+SKYTUNE_CACHE_MEM=0 run --data "$D" --out "$T/k2" --cache "$T/c2"
+ok test "$(count "$T/c2/prefix")" -eq 4
+ok "$SKYTUNE" bench check --results "$T/k" --against "$T/nocache"
+ok "$SKYTUNE" bench check --results "$T/k2" --against "$T/nocache"
+SKYTUNE_CACHE_MEM=0z run --data "$D" --out "$T/z" 2>/dev/null   # a bad value is said and ignored
+ok grep -q "SKYTUNE_CACHE_MEM: " "$T/log"
+# killed at the end of the second epoch of the first cell (its first checkpoint in place): its spill files stay, the resumed cell reads
+# them instead of recomputing, and removes them when it ends
+SKYTUNE_CACHE_MEM=0 SKYTUNE_TEST_KILL_AT=last.skck:2 "$SKYTUNE" bench run --suite smoke --only arch=mobilenetv2 \
+    --data "$D" --out "$T/kill" >"$T/kill.log" 2>&1
+ok test "$(count "$T/kill")" -eq 2
+SKYTUNE_CACHE_MEM=0 "$SKYTUNE" bench run --suite smoke --only arch=mobilenetv2 --data "$D" --out "$T/kill" >"$T/resume.log" 2>&1
+ok test $? -eq 0
+ok grep -q "resuming after epoch 1" "$T/resume.log"
+ok test "$(grep -c 'boundaries of .* written to' "$T/resume.log")" -eq 2   # only the second cell's
+ok test "$(count "$T/kill")" -eq 0
+ok "$SKYTUNE" bench check --results "$T/kill" --against "$T/nocache"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && rm -rf "$T"

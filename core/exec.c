@@ -229,7 +229,8 @@ static void plan_node(sk_exec *ex, plan_state *ps, int i)
                  sk_exec_grad_until(ex, i, tb));
     }
     if (sk_exec_has_act(nd)) {
-        plan_add(pl, i, B_PRE, numel, i, out ? END : (ng && r.pre ? tb : i));
+        if (!sk_exec_conv_applies_act(nd))
+            plan_add(pl, i, B_PRE, numel, i, out ? END : (ng && r.pre ? tb : i));
         if (ng) plan_add(pl, i, B_DPRE, numel, out ? T_out : tb, tb);
     }
     if (b.mid) {

@@ -101,6 +101,10 @@ const sk_plan_buf *sk_exec_planned(const sk_exec *ex, int node, int kind);
 
 /* Conv2D / SeparableConv2D / Dense with a fused non-linear activation. */
 int sk_exec_has_act(const sk_node *nd);
+/* A Conv2D whose activation (relu, relu6) the convolution applies itself (sk_conv2d_forward_act):
+ * it writes its output directly and keeps no pre-activation (B_PRE), which neither activation's
+ * backward reads. */
+int sk_exec_conv_applies_act(const sk_node *nd);
 /* Window geometry of a conv/pool node for n samples with oc output channels. */
 sk_conv_dims sk_exec_window_dims(const sk_graph *g, const sk_node *nd, int n, int oc);
 /* The pointwise half of a SeparableConv2D: 1x1, stride 1, on the depthwise output. */

@@ -35,6 +35,11 @@ int sk_exec_has_act(const sk_node *nd)
     return sk_op_row_of(nd->op)->fused_act && nd->cfg.act != SK_ACT_LINEAR;
 }
 
+int sk_exec_conv_applies_act(const sk_node *nd)
+{
+    return nd->op == SK_OP_CONV2D && (nd->cfg.act == SK_ACT_RELU || nd->cfg.act == SK_ACT_RELU6);
+}
+
 /* Activations whose backward needs the output (relu: out > 0; sigmoid, softmax: out) or the
  * input (swish). Linear needs neither. */
 static int act_reads_output(sk_act a)
@@ -132,8 +137,9 @@ static const float *fused_act_backward(sk_exec *ex, int id)
     if (nd->cfg.act == SK_ACT_SOFTMAX)
         sk_softmax_backward_mode(dpre, out_grad(ex, id), ex->buf[B_ACT][id], (int)rows, nd->c, 1);
     else
-        sk_act_backward_mode(dpre, out_grad(ex, id), ex->buf[B_PRE][id], ex->buf[B_ACT][id],
-                             rows * nd->c, nd->cfg.act, 1);
+        sk_act_backward_mode(dpre, out_grad(ex, id),
+                             sk_exec_conv_applies_act(nd) ? NULL : ex->buf[B_PRE][id],
+                             ex->buf[B_ACT][id], rows * nd->c, nd->cfg.act, 1);
     return dpre;
 }
 
@@ -154,6 +160,12 @@ static void conv_fwd(sk_exec *ex, int id, int n, int s0)
 {
     const sk_node *nd = sk_exec_node(ex, id);
     sk_conv_dims d = sk_exec_window_dims(ex->g, nd, n, nd->c);
+    if (sk_exec_conv_applies_act(nd)) {
+        sk_conv2d_forward_act(out_at(ex, id, s0), in_at(ex, id, 0, s0),
+                              var_value(ex, nd, SK_VAR_KERNEL), var_value(ex, nd, SK_VAR_BIAS),
+                              &d, ex->work, nd->cfg.act);
+        return;
+    }
     sk_conv2d_forward(fused_dst(ex, id, s0), in_at(ex, id, 0, s0),
                       var_value(ex, nd, SK_VAR_KERNEL), var_value(ex, nd, SK_VAR_BIAS), &d,
                       ex->work);

@@ -128,7 +128,38 @@ typedef struct {
      * zero: pa->c + 16 zeros, read for taps in the padding. */
     const sk_det_patches *pa;
     const float *zero;
+    const sk_det_epilogue *ep; /* NULL or applied once an element's K products are in */
 } plan;
+
+/* c[r * ldc + j] for rows r < rows, columns j < n; bias already offset to column 0 of c. */
+static void ep_tile(float *c, size_t rows, int n, size_t ldc, const float *bias, sk_det_ep_act act)
+{
+    for (size_t r = 0; r < rows; r++) {
+        float *x = c + r * ldc;
+        if (bias)
+            for (int j = 0; j < n; j++) x[j] += bias[j];
+        if (act == SK_DET_EP_RELU)
+            for (int j = 0; j < n; j++) x[j] = x[j] > 0.0f ? x[j] : 0.0f;
+        else if (act == SK_DET_EP_RELU6)
+            for (int j = 0; j < n; j++) {
+                float v = x[j] > 0.0f ? x[j] : 0.0f;
+                x[j] = v < 6.0f ? v : 6.0f;
+            }
+    }
+}
+
+void sk_det_epilogue_apply(float *c, size_t rows, int n, int ldc, const sk_det_epilogue *ep)
+{
+    if (ep) ep_tile(c, rows, n, (size_t)ldc, ep->bias, ep->act);
+}
+
+/* The epilogue on C rows [i0, i1) x columns [j0, j1). */
+static void ep_region(const plan *p, int i0, int i1, int j0, int j1)
+{
+    if (!p->ep || i1 <= i0 || j1 <= j0) return;
+    ep_tile(p->c + (size_t)i0 * p->ldc + j0, (size_t)(i1 - i0), j1 - j0, (size_t)p->ldc,
+            p->ep->bias ? p->ep->bias + j0 : NULL, p->ep->act);
+}
 
 /* Pointer to the `c` channels of tap t of output pixel q of P, or `zero` in the padding. */
 static const float *patch_ptr(const sk_det_patches *P, size_t q, int t, const float *zero)
@@ -172,6 +203,7 @@ static void scalar_region(const plan *p, int i0, int i1, int j0, int j1)
                 for (int j = j0; j < j1; j++) crow[j] = fmaf(x, brow[j], crow[j]);
             }
         }
+        ep_region(p, i, i + 1, j0, j1);
     }
 }
 
@@ -349,6 +381,7 @@ static void block(const plan *p, const bsrc *bs, int ic, int mc, int pc, int kc,
             }
             kn->kernel(h, w, kc, &A, b, b_ks, c + (size_t)ir * p->ldc, p->ldc, load_c);
         }
+        if (pc + kc == p->k) ep_region(p, ic, ic + mc, jc + jr, jc + jr + w); /* tile in cache */
     }
 }
 
@@ -471,7 +504,21 @@ void sk_sgemm_det(int trans_a, int trans_b, int m, int n, int k, float alpha, co
         return;
     }
     plan p = {NULL, !!trans_a, !!trans_b, m, n, k, a, b, c, lda, ldb, ldc, beta == 1.0f, NULL,
-              NULL};
+              NULL, NULL};
+    run(&p);
+}
+
+void sk_sgemm_det_ep(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                     float *c, int ldc, const sk_det_epilogue *ep)
+{
+    check_args(0, 0, m, n, k, 1.0f, lda, ldb, 0.0f, ldc);
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        zero_c(c, m, n, ldc);
+        sk_det_epilogue_apply(c, (size_t)m, n, ldc, ep);
+        return;
+    }
+    plan p = {NULL, 0, 0, m, n, k, a, b, c, lda, ldb, ldc, 0, NULL, NULL, ep};
     run(&p);
 }
 
@@ -501,7 +548,18 @@ void sk_sgemm_det_patches(const sk_det_patches *P, int n, const float *b, int ld
     SK_ASSERT(beta == 0.0f || beta == 1.0f);
     SK_ASSERT(n >= 0 && ldb >= n && ldc >= n && ldb >= 1 && ldc >= 1);
     if (n == 0) return;
-    plan p = {NULL, 0, 0, m, n, k, NULL, b, c, 0, ldb, ldc, beta == 1.0f, P, zeros_for(P)};
+    plan p = {NULL, 0, 0, m, n, k, NULL, b, c, 0, ldb, ldc, beta == 1.0f, P, zeros_for(P), NULL};
+    run(&p);
+}
+
+void sk_sgemm_det_patches_ep(const sk_det_patches *P, int n, const float *b, int ldb, float *c,
+                             int ldc, const sk_det_epilogue *ep)
+{
+    check_patches(P);
+    const int m = P->n * P->oh * P->ow, k = P->kh * P->kw * P->c;
+    SK_ASSERT(n >= 0 && ldb >= n && ldc >= n && ldb >= 1 && ldc >= 1);
+    if (n == 0) return;
+    plan p = {NULL, 0, 0, m, n, k, NULL, b, c, 0, ldb, ldc, 0, P, zeros_for(P), ep};
     run(&p);
 }
 
@@ -513,7 +571,7 @@ void sk_sgemm_det_patches_t(const sk_det_patches *P, int n, const float *b, int 
     SK_ASSERT(beta == 0.0f || beta == 1.0f);
     SK_ASSERT(n >= 0 && ldb >= n && ldc >= n && ldb >= 1 && ldc >= 1);
     if (n == 0) return;
-    plan p = {NULL, 1, 0, m, n, k, NULL, b, c, 0, ldb, ldc, beta == 1.0f, P, zeros_for(P)};
+    plan p = {NULL, 1, 0, m, n, k, NULL, b, c, 0, ldb, ldc, beta == 1.0f, P, zeros_for(P), NULL};
     run(&p);
 }
 
@@ -524,7 +582,7 @@ void sk_sgemm_det_patches_ref(const sk_det_patches *P, int transposed, int n, co
     const int pix = P->n * P->oh * P->ow, kk = P->kh * P->kw * P->c;
     float *z = sk_xcalloc((size_t)P->c + 16, sizeof(float));
     plan p = {NULL, !!transposed, 0, transposed ? kk : pix, n, transposed ? pix : kk, NULL, b, c,
-              0, ldb, ldc, beta == 1.0f, P, z};
+              0, ldb, ldc, beta == 1.0f, P, z, NULL};
     if (p.m > 0 && n > 0) scalar_region(&p, 0, p.m, 0, n);
     free(z);
 }

@@ -40,6 +40,26 @@ void sk_sgemm_det_patches(const sk_det_patches *P, int n, const float *b, int ld
  * sk_sgemm_det(1, 0, K, N, M, 1, col, K, b, ldb, beta, c, ldc). */
 void sk_sgemm_det_patches_t(const sk_det_patches *P, int n, const float *b, int ldb, float beta,
                             float *c, int ldc);
+/* An epilogue applied to each element of C once all its K products are in (beta 0 only):
+ * c = c + bias[j] when bias is not NULL, then ReLU (c > 0 ? c : 0) or ReLU6 (that, then
+ * x < 6 ? x : 6): the same operations, so the same bits, as a separate bias pass and activation
+ * pass over C (ops_conv.c add_bias_rows, ops_elem.c sk_act_forward), done while C's tile is
+ * still in cache. */
+typedef enum { SK_DET_EP_LINEAR = 0, SK_DET_EP_RELU, SK_DET_EP_RELU6 } sk_det_ep_act;
+typedef struct {
+    const float *bias; /* (N) or NULL */
+    sk_det_ep_act act;
+} sk_det_epilogue;
+
+/* sk_sgemm_det(0, 0, m, n, k, 1, a, lda, b, ldb, 0, c, ldc), then the epilogue. */
+void sk_sgemm_det_ep(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                     float *c, int ldc, const sk_det_epilogue *ep);
+/* sk_sgemm_det_patches(P, n, b, ldb, 0, c, ldc), then the epilogue. */
+void sk_sgemm_det_patches_ep(const sk_det_patches *P, int n, const float *b, int ldb, float *c,
+                             int ldc, const sk_det_epilogue *ep);
+/* The epilogue alone on rows x n of C (row stride ldc): the twin the fused path must equal. */
+void sk_det_epilogue_apply(float *c, size_t rows, int n, int ldc, const sk_det_epilogue *ep);
+
 /* Their scalar twin (transposed selects the second), single-threaded, for tests. */
 void sk_sgemm_det_patches_ref(const sk_det_patches *P, int transposed, int n, const float *b,
                               int ldb, float beta, float *c, int ldc);

@@ -148,6 +148,12 @@ typedef enum {
     SK_ACT_COUNT
 } sk_act;
 
+/* Conv2D (above) followed by act (SK_ACT_LINEAR, RELU or RELU6), as Keras' Conv2D(activation=...):
+ * on the det backend bias and activation are applied to each GEMM tile while it is in cache, with
+ * the bits of sk_conv2d_forward followed by sk_act_forward. out may not alias inp. */
+void sk_conv2d_forward_act(float *out, const float *inp, const float *kernel, const float *bias,
+                           const sk_conv_dims *d, float *work, sk_act act);
+
 const char *sk_act_name(sk_act a); /* Keras names: "linear", "relu", ... */
 
 /* sk_bn_forward_infer then sk_act_forward (relu, relu6 or swish) on the same values, in one

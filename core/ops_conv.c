@@ -222,14 +222,40 @@ static void add_bias_rows(float *out, const float *bias, size_t rows, int oc)
     }
 }
 
+/* The GEMM epilogue for bias + act (linear, relu, relu6), or NULL when there is nothing to do. */
+static const sk_det_epilogue *epilogue_of(sk_det_epilogue *ep, const float *bias, sk_act act)
+{
+    SK_ASSERT_MSG(act == SK_ACT_LINEAR || act == SK_ACT_RELU || act == SK_ACT_RELU6,
+                  "convolution epilogues take linear, relu or relu6");
+    ep->bias = bias;
+    ep->act = act == SK_ACT_RELU ? SK_DET_EP_RELU : act == SK_ACT_RELU6 ? SK_DET_EP_RELU6 : SK_DET_EP_LINEAR;
+    return bias || act != SK_ACT_LINEAR ? ep : NULL;
+}
+
 /* per_image: one GEMM per image, so an image's output bits do not depend on the batch it is in
- * (OpenBLAS rounds a row differently depending on M and the row's position). */
+ * (OpenBLAS rounds a row differently depending on M and the row's position). On the det backend
+ * the bias and the activation are the GEMM's epilogue, applied to each tile while it is in
+ * cache; elsewhere they are passes over out. The bits are the same either way. */
 static void conv_forward(float *out, const float *inp, const float *kernel, const float *bias,
-                         const sk_conv_dims *d, float *work, int per_image)
+                         const sk_conv_dims *d, float *work, int per_image, sk_act act)
 {
     check_dims(d);
     const int OC = d->oc;
     const size_t ohw = (size_t)d->oh * d->ow;
+    sk_det_epilogue eps;
+    const sk_det_epilogue *ep = epilogue_of(&eps, bias, act);
+    if (is_direct_1x1(d) && ep && !per_image && sk_gemm_row_invariant()) {
+        sk_sgemm_det_ep((int)(d->n * ohw), OC, d->c, inp, d->c, kernel, OC, out, OC, ep);
+        return;
+    }
+    if (use_implicit(d)) {
+        /* det: an implicit-GEMM convolution reading the windows in place, the bits of im2col +
+         * GEMM (a row's bits depend on nothing else, so per_image changes nothing) */
+        sk_det_patches P = patches_of(inp, d);
+        if (ep) sk_sgemm_det_patches_ep(&P, OC, kernel, OC, out, OC, ep);
+        else sk_sgemm_det_patches(&P, OC, kernel, OC, 0.0f, out, OC);
+        return;
+    }
     if (is_direct_1x1(d)) {
         if (per_image)
             for (int i = 0; i < d->n; i++)
@@ -238,11 +264,6 @@ static void conv_forward(float *out, const float *inp, const float *kernel, cons
         else
             sk_sgemm(0, 0, (int)(d->n * ohw), OC, d->c, 1.0f, inp, d->c, kernel, OC, 0.0f, out,
                      OC);
-    } else if (use_implicit(d)) {
-        /* det: an implicit-GEMM convolution reading the windows in place, the bits of im2col +
-         * GEMM (a row's bits depend on nothing else, so per_image changes nothing) */
-        sk_det_patches P = patches_of(inp, d);
-        sk_sgemm_det_patches(&P, OC, kernel, OC, 0.0f, out, OC);
     } else {
         SK_ASSERT(work != NULL);
         const int K = d->kh * d->kw * d->c;
@@ -260,18 +281,25 @@ static void conv_forward(float *out, const float *inp, const float *kernel, cons
         }
     }
     add_bias_rows(out, bias, (size_t)d->n * ohw, OC);
+    if (act != SK_ACT_LINEAR) sk_act_forward(out, out, (size_t)d->n * ohw * OC, act);
 }
 
 void sk_conv2d_forward(float *out, const float *inp, const float *kernel, const float *bias,
                        const sk_conv_dims *d, float *work)
 {
-    conv_forward(out, inp, kernel, bias, d, work, 0);
+    conv_forward(out, inp, kernel, bias, d, work, 0, SK_ACT_LINEAR);
+}
+
+void sk_conv2d_forward_act(float *out, const float *inp, const float *kernel, const float *bias,
+                           const sk_conv_dims *d, float *work, sk_act act)
+{
+    conv_forward(out, inp, kernel, bias, d, work, 0, act);
 }
 
 void sk_conv2d_forward_per_image(float *out, const float *inp, const float *kernel,
                                  const float *bias, const sk_conv_dims *d, float *work)
 {
-    conv_forward(out, inp, kernel, bias, d, work, 1);
+    conv_forward(out, inp, kernel, bias, d, work, 1, SK_ACT_LINEAR);
 }
 
 void sk_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,

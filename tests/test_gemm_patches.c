@@ -4,7 +4,9 @@
  * and what their scalar twin gives, on every ISA path and on 1 and 2 threads: window sizes 1..7,
  * strides 1..3, 'same' and 'valid' padding and padding wider than the window's reach, channel
  * counts that are and are not multiples of the tile height (so tiles straddle taps), beta 0 and
- * 1, and leading dimensions above the minimum. */
+ * 1, and leading dimensions above the minimum. The epilogues (bias, ReLU, ReLU6 applied to each
+ * tile once its K products are in: sk_sgemm_det_patches_ep, sk_sgemm_det_ep) give the bits of the
+ * plain GEMM followed by sk_det_epilogue_apply, on the same paths. */
 #include "sk_core.h"
 #include "sk_base.h"
 #include "sk_test.h"
@@ -52,6 +54,52 @@ static float *materialise(const sk_det_patches *P)
 }
 
 static int g_isas[SK_GEMM_DET_ISA_COUNT], g_nisa;
+static long g_clipped; /* relu6 outputs clipped at 6: the cap is exercised */
+
+/* The epilogues on the forward orientation: bias or none x linear, relu, relu6 (b scaled so some
+ * outputs pass 6), against the plain GEMM + sk_det_epilogue_apply, every ISA and 1/2 threads;
+ * buffers as check_geom's (want, got: rows x ldc scratch). */
+static void check_epilogues(const sk_det_patches *P, const float *col, float *b, int ldb, int N,
+                            int ldc, const float *c0, float *want, float *got, uint64_t seed)
+{
+    const int M = P->n * P->oh * P->ow, K = P->kh * P->kw * P->c;
+    const size_t cs = (size_t)M * ldc;
+    float *bias = sk_xmalloc(((size_t)N + 1) * sizeof(float));
+    fill(bias, (size_t)N, seed * 8 + 5);
+    float *bs = sk_xmalloc(((size_t)K * ldb + 1) * sizeof(float));
+    for (size_t i = 0; i < (size_t)K * ldb; i++) bs[i] = 6.0f * b[i];
+    int clipped = 0;
+    for (int hb = 0; hb < 2; hb++)
+        for (int act = SK_DET_EP_LINEAR; act <= SK_DET_EP_RELU6; act++) {
+            if (!hb && act == SK_DET_EP_LINEAR) continue;
+            sk_det_epilogue ep = {hb ? bias : NULL, (sk_det_ep_act)act};
+            memcpy(want, c0, cs * sizeof(float));
+            sk_sgemm_det_ref(0, 0, M, N, K, 1.0f, col, K, bs, ldb, 0.0f, want, ldc);
+            sk_det_epilogue_apply(want, (size_t)M, N, ldc, &ep);
+            for (int r = 0; r < M; r++)
+                for (int j = 0; j < N; j++) clipped += want[(size_t)r * ldc + j] == 6.0f;
+            for (int i = 0; i < g_nisa; i++) {
+                sk_gemm_det_set_isa(g_isas[i]);
+                for (int th = 1; th <= 2; th++) {
+                    set_threads(th);
+                    for (int impl = 0; impl < 2; impl++) {
+                        memcpy(got, c0, cs * sizeof(float));
+                        if (impl) sk_sgemm_det_patches_ep(P, N, bs, ldb, got, ldc, &ep);
+                        else sk_sgemm_det_ep(M, N, K, col, K, bs, ldb, got, ldc, &ep);
+                        int bad = 0;
+                        for (int r = 0; r < M && !bad; r++)
+                            bad = memcmp(got + (size_t)r * ldc, want + (size_t)r * ldc, (size_t)N * sizeof(float)) != 0;
+                        CHECKF(!bad, "epilogue bits differ: %s threads=%d %s bias=%d act=%d %dx%dx%d k%dx%d N=%d",
+                               sk_gemm_det_isa_name(g_isas[i]), th, impl ? "patches" : "plain", hb, act,
+                               P->h, P->w, P->c, P->kh, P->kw, N);
+                    }
+                }
+            }
+            sk_gemm_det_set_isa(SK_GEMM_DET_AUTO);
+        }
+    g_clipped += clipped;
+    free(bias), free(bs);
+}
 
 /* One geometry, N columns, both orientations, beta 0/1, every ISA and 1/2 threads. */
 static void check_geom(int n, int h, int w, int c, int kh, int kw, int sh, int sw, int pt, int pl,
@@ -99,6 +147,7 @@ static void check_geom(int n, int h, int w, int c, int kh, int kw, int sh, int s
             }
             sk_gemm_det_set_isa(SK_GEMM_DET_AUTO);
         }
+        if (!tr) check_epilogues(&P, col, b, ldb, N, ldc, c0, want, got, seed);
         free(b), free(c0), free(want), free(got), free(twin);
     }
     free(col), free(x);
@@ -142,6 +191,7 @@ int main(void)
     /* many rows: the resident and classic orders, several row blocks per thread */
     check_conv(4, 40, 40, 16, 3, 1, 1, 48, 0, seed++);
     check_conv(2, 30, 30, 64, 3, 1, 1, 64, 0, seed++);
+    CHECKF(g_clipped > 100, "only %ld relu6 outputs reached 6", g_clipped);
     set_threads(2);
     return sk_test_finish();
 }

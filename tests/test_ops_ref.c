@@ -532,11 +532,65 @@ static void test_thread_independence(void)
 #endif
 }
 
+/* sk_conv2d_forward_act: the bits of sk_conv2d_forward then sk_act_forward, for linear (bias
+ * only), relu and relu6, with and without bias, on every GEMM backend compiled in, with the
+ * implicit GEMM on and off, on 1x1 (direct), 3x3 'same', 3x3 stride 2 and a 3-channel stem. */
+static void test_conv_act_fused(void)
+{
+    static const conv_case cases[] = {
+        {2, 9, 9, 16, 24, 1, 1, 1, 0, 1}, {2, 9, 8, 16, 20, 3, 3, 1, 1, 1},
+        {1, 10, 11, 24, 17, 3, 3, 2, 1, 0}, {2, 12, 12, 3, 16, 3, 3, 1, 1, 1},
+        {3, 20, 20, 64, 64, 3, 3, 1, 1, 1},
+    };
+    const char *names[8], *was = sk_blas_name();
+    int nb = sk_gemm_backends(names, 8);
+    const sk_act acts[] = {SK_ACT_LINEAR, SK_ACT_RELU, SK_ACT_RELU6};
+    int checked = 0, clipped = 0;
+    for (int be = 0; be < nb; be++) {
+        if (sk_gemm_select(names[be]) != 0) continue;
+        for (int impl = 0; impl < 2; impl++) {
+            int prev = sk_conv2d_set_implicit(impl);
+            for (size_t ci = 0; ci < SK_ARRAY_LEN(cases); ci++) {
+                const conv_case *k = &cases[ci];
+                sk_conv_dims d = {.n = k->n, .h = k->h, .w = k->w, .c = k->c, .oc = k->oc,
+                                  .kh = k->kh, .kw = k->kw, .sh = k->s, .sw = k->s};
+                sk_conv_dims_pad(&d, k->same);
+                size_t ni = (size_t)d.n * d.h * d.w * d.c, nk = (size_t)d.kh * d.kw * d.c * d.oc;
+                size_t no = (size_t)d.n * d.oh * d.ow * d.oc;
+                float *inp = falloc(ni), *ker = falloc(nk), *bias = falloc(d.oc), *want = falloc(no),
+                      *got = falloc(no), *work = falloc(sk_conv2d_workspace(&d));
+                fill(inp, ni, ci * 16 + 7, -1, 1);
+                fill(ker, nk, ci * 16 + 8, -1.5f, 1.5f);
+                fill(bias, d.oc, ci * 16 + 9, -2, 2);
+                for (size_t a = 0; a < SK_ARRAY_LEN(acts); a++)
+                    for (int hb = 0; hb < 2; hb++) {
+                        const float *b = hb ? bias : NULL;
+                        sk_conv2d_forward(want, inp, ker, b, &d, work);
+                        if (acts[a] != SK_ACT_LINEAR) sk_act_forward(want, want, no, acts[a]);
+                        memset(got, 0xff, no * sizeof(float));
+                        sk_conv2d_forward_act(got, inp, ker, b, &d, work, acts[a]);
+                        CHECKF(memcmp(got, want, no * sizeof(float)) == 0,
+                               "conv+%s (bias %d) bits differ: backend %s implicit %d case %zu",
+                               sk_act_name(acts[a]), hb, names[be], impl, ci);
+                        for (size_t i = 0; i < no; i++) clipped += acts[a] == SK_ACT_RELU6 && got[i] == 6.0f;
+                        checked++;
+                    }
+                free(inp), free(ker), free(bias), free(want), free(got), free(work);
+            }
+            sk_conv2d_set_implicit(prev);
+        }
+    }
+    CHECK(sk_gemm_select(was) == 0);
+    CHECK(checked >= 2 * 5 * 6);
+    CHECKF(clipped > 50, "only %d relu6 outputs at 6", clipped);
+}
+
 int main(void)
 {
     test_same_padding_table();
     test_tiny_conv_by_hand();
     test_conv_vs_ref();
+    test_conv_act_fused();
     test_dwconv_vs_ref();
     test_dense_vs_ref();
     test_bn_vs_ref();

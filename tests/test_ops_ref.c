@@ -42,6 +42,14 @@ typedef struct {
     int n, h, w, c, oc, kh, kw, s, same, bias;
 } conv_case;
 
+static sk_conv_dims dims_of(const conv_case *k)
+{
+    sk_conv_dims d = {.n = k->n, .h = k->h, .w = k->w, .c = k->c, .oc = k->oc,
+                      .kh = k->kh, .kw = k->kw, .sh = k->s, .sw = k->s};
+    sk_conv_dims_pad(&d, k->same);
+    return d;
+}
+
 static void test_conv_vs_ref(void)
 {
     static const conv_case cases[] = {
@@ -56,9 +64,7 @@ static void test_conv_vs_ref(void)
     };
     for (size_t ci = 0; ci < SK_ARRAY_LEN(cases); ci++) {
         const conv_case *k = &cases[ci];
-        sk_conv_dims d = {.n = k->n, .h = k->h, .w = k->w, .c = k->c, .oc = k->oc,
-                          .kh = k->kh, .kw = k->kw, .sh = k->s, .sw = k->s};
-        sk_conv_dims_pad(&d, k->same);
+        sk_conv_dims d = dims_of(k);
         size_t ni = (size_t)d.n * d.h * d.w * d.c, nk = (size_t)d.kh * d.kw * d.c * d.oc;
         size_t no = (size_t)d.n * d.oh * d.ow * d.oc;
         float *inp = falloc(ni), *ker = falloc(nk), *bias = falloc(d.oc), *out = falloc(no),
@@ -458,9 +464,7 @@ static void test_batch_independence(void)
     };
     for (size_t ci = 0; ci < SK_ARRAY_LEN(cases); ci++) {
         const conv_case *k = &cases[ci];
-        sk_conv_dims d = {.n = k->n, .h = k->h, .w = k->w, .c = k->c, .oc = k->oc,
-                          .kh = k->kh, .kw = k->kw, .sh = k->s, .sw = k->s};
-        sk_conv_dims_pad(&d, k->same);
+        sk_conv_dims d = dims_of(k);
         size_t ni = (size_t)d.n * d.h * d.w * d.c, nk = (size_t)d.kh * d.kw * d.c * d.oc;
         size_t no = (size_t)d.n * d.oh * d.ow * d.oc;
         size_t pi = ni / d.n, po = no / d.n;
@@ -552,9 +556,7 @@ static void test_conv_act_fused(void)
             int prev = sk_conv2d_set_implicit(impl);
             for (size_t ci = 0; ci < SK_ARRAY_LEN(cases); ci++) {
                 const conv_case *k = &cases[ci];
-                sk_conv_dims d = {.n = k->n, .h = k->h, .w = k->w, .c = k->c, .oc = k->oc,
-                                  .kh = k->kh, .kw = k->kw, .sh = k->s, .sw = k->s};
-                sk_conv_dims_pad(&d, k->same);
+                sk_conv_dims d = dims_of(k);
                 size_t ni = (size_t)d.n * d.h * d.w * d.c, nk = (size_t)d.kh * d.kw * d.c * d.oc;
                 size_t no = (size_t)d.n * d.oh * d.ow * d.oc;
                 float *inp = falloc(ni), *ker = falloc(nk), *bias = falloc(d.oc), *want = falloc(no),

@@ -412,33 +412,114 @@ static inline void dw_ow_range(const sk_conv_dims *d, int kj, int *ow0, int *ow1
     if (*ow1 > d->ow) *ow1 = d->ow;
 }
 
-/* Output row r = (n, oh) of the depthwise forward. Per output value: bias, then the valid taps
- * in row-major order, in float (taps outermost so the inner loop runs along the row); the same
- * bits whether the image is alone or in a batch. */
+/* Output row r = (n, oh) of the depthwise forward. Per output value: bias (or +0.0f), then the
+ * valid taps in row-major (ki, kj) order, each a float multiply then a float add (no FMA, see
+ * SK_OPS_CLONES); the same bits whether the image is alone or in a batch. The accumulators stay
+ * in registers (one store per output): DW_P pixels at a time in the interior of the row (every
+ * column tap valid), one at a time at its borders; DW_V channels at a time, then scalars. */
+#define DW_V 16
+#define DW_P 4
+typedef float dw_vec __attribute__((vector_size(DW_V * sizeof(float)), aligned(sizeof(float))));
+
+/* Strides and valid tap ranges of one output row. */
+typedef struct {
+    int c, cv;      /* channels, channels done DW_V at a time */
+    size_t rs, kws; /* input row stride, kernel row stride (floats) */
+    int nki;        /* valid kernel rows */
+} dw_row;
+
+/* One output pixel from channel c0 on: ip = its input at the first valid tap, kp = that tap's
+ * kernel row, nkj valid column taps. */
+static inline void dw_fwd_pixel(float *restrict op, const float *restrict ip,
+                                const float *restrict kp, const float *restrict bias,
+                                const dw_row *q, int nkj, int c0)
+{
+    const int C = q->c;
+    int c = c0;
+    for (; c < q->cv; c += DW_V) {
+        dw_vec acc = {0};
+        if (bias) acc = *(const dw_vec *)(bias + c);
+        for (int ki = 0; ki < q->nki; ki++)
+            for (int kj = 0; kj < nkj; kj++)
+                acc += *(const dw_vec *)(ip + ki * q->rs + (size_t)kj * C + c) *
+                       *(const dw_vec *)(kp + ki * q->kws + (size_t)kj * C + c);
+        *(dw_vec *)(op + c) = acc;
+    }
+    for (; c < C; c++) {
+        float acc = bias ? bias[c] : 0.0f;
+        for (int ki = 0; ki < q->nki; ki++)
+            for (int kj = 0; kj < nkj; kj++)
+                acc += ip[ki * q->rs + (size_t)kj * C + c] * kp[ki * q->kws + (size_t)kj * C + c];
+        op[c] = acc;
+    }
+}
+
+/* DW_P interior output pixels, vector channels only; ps = input pixel stride (sw * C). */
+static inline void dw_fwd_block(float *restrict op, const float *restrict ip,
+                                const float *restrict kp, const float *restrict bias,
+                                const dw_row *q, int kw, size_t ps)
+{
+    const int C = q->c;
+    for (int c = 0; c < q->cv; c += DW_V) {
+        dw_vec a0 = {0};
+        if (bias) a0 = *(const dw_vec *)(bias + c);
+        dw_vec a1 = a0, a2 = a0, a3 = a0;
+        for (int ki = 0; ki < q->nki; ki++) {
+            const float *kr = kp + ki * q->kws + c, *ir = ip + ki * q->rs + c;
+            for (int kj = 0; kj < kw; kj++, kr += C, ir += C) {
+                const dw_vec k = *(const dw_vec *)kr;
+                a0 += *(const dw_vec *)ir * k;
+                a1 += *(const dw_vec *)(ir + ps) * k;
+                a2 += *(const dw_vec *)(ir + 2 * ps) * k;
+                a3 += *(const dw_vec *)(ir + 3 * ps) * k;
+            }
+        }
+        *(dw_vec *)(op + c) = a0;
+        *(dw_vec *)(op + C + c) = a1;
+        *(dw_vec *)(op + 2 * (size_t)C + c) = a2;
+        *(dw_vec *)(op + 3 * (size_t)C + c) = a3;
+    }
+}
+
 SK_OPS_CLONES static void dw_fwd_row(float *restrict o, const float *restrict inp,
                                      const float *restrict kernel, const float *restrict bias,
                                      const sk_conv_dims *d, int r)
 {
-    const int C = d->c;
-    int n = r / d->oh, oh = r % d->oh;
-    const float *ib = inp + (size_t)n * d->h * d->w * C;
+    const int C = d->c, n = r / d->oh, oh = r % d->oh;
     int ki0 = d->pt - oh * d->sh, ki1 = d->h + d->pt - oh * d->sh;
     if (ki0 < 0) ki0 = 0;
     if (ki1 > d->kh) ki1 = d->kh;
-    for (int ow = 0; ow < d->ow; ow++)
-        for (int c = 0; c < C; c++) o[(size_t)ow * C + c] = bias ? bias[c] : 0.0f;
-    for (int ki = ki0; ki < ki1; ki++) {
-        const float *ir = ib + (size_t)(oh * d->sh - d->pt + ki) * d->w * C;
-        for (int kj = 0; kj < d->kw; kj++) {
-            int ow0, ow1;
-            dw_ow_range(d, kj, &ow0, &ow1);
-            const float *kp = kernel + ((size_t)ki * d->kw + kj) * C;
-            for (int ow = ow0; ow < ow1; ow++) {
-                const float *ip = ir + (size_t)(ow * d->sw - d->pl + kj) * C;
-                float *op = o + (size_t)ow * C;
-                for (int c = 0; c < C; c++) op[c] += ip[c] * kp[c];
-            }
+    if (ki1 < ki0) ki1 = ki0; /* no valid row (padding taller than the kernel): bias only */
+    const dw_row q = {C, C - C % DW_V, (size_t)d->w * C, (size_t)d->kw * C, ki1 - ki0};
+    /* input row of tap ki0, and the kernel row ki0 (not read when no row is valid) */
+    const size_t ih0 = ki1 > ki0 ? (size_t)(oh * d->sh - d->pt + ki0) : 0;
+    const float *ir = inp + ((size_t)n * d->h + ih0) * q.rs;
+    const float *kr = kernel + (size_t)ki0 * q.kws;
+    const size_t ps = (size_t)d->sw * C;
+    /* interior [a0, a1): 0 <= ow*sw - pl and ow*sw - pl + kw <= w */
+    int a0 = (d->pl + d->sw - 1) / d->sw, t = d->w - d->kw + d->pl;
+    int a1 = t < 0 ? 0 : t / d->sw + 1;
+    if (a1 > d->ow) a1 = d->ow;
+    if (a0 > a1) a0 = a1;
+    for (int ow = 0; ow < d->ow;) {
+        float *op = o + (size_t)ow * C;
+        if (ow >= a0 && ow + DW_P <= a1) {
+            const float *ip = ir + (size_t)(ow * d->sw - d->pl) * C;
+            dw_fwd_block(op, ip, kr, bias, &q, d->kw, ps);
+            for (int p = 0; q.cv < C && p < DW_P; p++)
+                dw_fwd_pixel(op + (size_t)p * C, ip + p * ps, kr, bias, &q, d->kw, q.cv);
+            ow += DW_P;
+            continue;
         }
+        int kj0 = d->pl - ow * d->sw, kj1 = d->w + d->pl - ow * d->sw;
+        if (kj0 < 0) kj0 = 0;
+        if (kj1 > d->kw) kj1 = d->kw;
+        if (kj1 > kj0)
+            dw_fwd_pixel(op, ir + (size_t)(ow * d->sw - d->pl + kj0) * C, kr + (size_t)kj0 * C,
+                         bias, &q, kj1 - kj0, 0);
+        else /* no valid column tap (only with a padding wider than the kernel) */
+            dw_fwd_pixel(op, ir, kr, bias, &q, 0, 0);
+        ow++;
     }
 }
 
